@@ -1,0 +1,1 @@
+//! The udesk-chat relay.
