@@ -1,1 +1,2 @@
+//! The udesk-chat widget (skeleton: the widget issue fills it in).
 fn main() {}

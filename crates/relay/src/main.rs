@@ -1,1 +1,2 @@
+//! `udesk-relay` (skeleton: the relay issue fills it in).
 fn main() {}
