@@ -1,0 +1,31 @@
+//! The udesk-chat widget: a Leptos chat panel that website visitors open from a launcher button.
+//!
+//! `www/embed.js` (one script tag on the host page) loads this crate's wasm and calls [`mount`]
+//! with the page's configuration; the widget then lives in a Shadow DOM root on the host page and
+//! talks only to the relay (`/v1/...`).
+//!
+//! # Layout
+//! Logic that decides things is plain Rust, compiled and tested on the host:
+//! - [`config`]: the `data-…` options of the script tag.
+//! - [`state`]: the conversation state machine (session phase, transcript, dedupe, send states).
+//! - [`schedule`]: queue polling and reconnection delays.
+//! - [`format`]: sizes, durations and message times.
+//! - [`i18n`]: zh-CN and English.
+//! - [`ids`]: client-side message ids.
+//! - [`safe_html`]: which URLs and attributes may reach the DOM.
+//! - [`theme`]: the `--udesk-…` design tokens and the stylesheet.
+//!
+//! The browser side (wasm32 only):
+//! - `embed`: the exported functions embed.js calls (`mount`, and the `Widget` handle).
+//! - `app`: the controller that drives the state with the relay, and the root component.
+//! - `api`: HTTP calls to the relay. `events`: the SSE stream. `storage`: localStorage.
+//! - `components`: launcher, panel, header, messages, survey card, composer, banners.
+
+pub mod config;
+pub mod format;
+pub mod i18n;
+pub mod ids;
+pub mod safe_html;
+pub mod schedule;
+pub mod state;
+pub mod theme;
