@@ -22,27 +22,41 @@ pub fn file_size(raw: &str) -> String {
         "G" | "GB" => "GB",
         _ => return raw.to_owned(),
     };
-    match number.parse::<f64>() {
-        Ok(_) => format!("{number} {unit}"),
-        Err(_) => raw.to_owned(),
+    let mut parts = number.split('.');
+    let digits =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let whole_ok = digits(parts.next());
+    let fraction_ok = match parts.next() {
+        None => true,
+        fraction => digits(fraction),
+    };
+    if whole_ok && fraction_ok && parts.next().is_none() {
+        format!("{number} {unit}")
+    } else {
+        raw.to_owned()
     }
 }
 
-/// Bytes as `"512 B"`, `"1.5 KB"`, `"4.3 MB"`, `"1.2 GB"` (1024-based, one decimal).
+/// Bytes as `"512 B"`, `"1.5 KB"`, `"4.3 MB"`, `"1.2 GB"` (1024-based, one decimal). Integer
+/// arithmetic only: float formatting would add kilobytes of code to the wasm.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 3] = ["KB", "MB", "GB"];
     if bytes < 1024 {
         return format!("{bytes} B");
     }
-    let mut value = bytes as f64 / 1024.0;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    let mut scale: u64 = 1024;
+    while bytes >= scale * 1024 && unit < UNITS.len() - 1 {
+        scale *= 1024;
         unit += 1;
     }
-    let text = format!("{value:.1}");
-    let text = text.strip_suffix(".0").unwrap_or(&text);
-    format!("{text} {}", UNITS[unit])
+    let tenths = (u128::from(bytes) * 10 + u128::from(scale) / 2) / u128::from(scale);
+    let (whole, fraction) = (tenths / 10, tenths % 10);
+    if fraction == 0 {
+        format!("{whole} {}", UNITS[unit])
+    } else {
+        format!("{whole}.{fraction} {}", UNITS[unit])
+    }
 }
 
 /// A media duration: `"0:07"`, `"3:20"`, `"1:02:03"`.
@@ -133,6 +147,18 @@ pub fn message_time(at: Clock, now: Clock) -> String {
     }
 }
 
+/// Faces of the emoji survey from worst to best.
+const FACES: [&str; 5] = ["😞", "🙁", "😐", "🙂", "😄"];
+
+/// The face for option `index` of `count` emoji-survey options, spread from worst to best.
+pub fn survey_face(index: usize, count: usize) -> &'static str {
+    if count <= 1 {
+        return FACES[4];
+    }
+    let index = index.min(count - 1);
+    FACES[(index * (FACES.len() - 1) + (count - 1) / 2) / (count - 1)]
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
     let y = i64::from(year) - i64::from(month <= 2);
@@ -168,6 +194,9 @@ mod tests {
         assert_eq!(file_size("4508876"), "4.3 MB");
         assert_eq!(file_size("1048576"), "1 MB");
         assert_eq!(human_bytes(3 * 1024 * 1024 * 1024), "3 GB");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1024 * 1024 - 1), "1024 KB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024 * 1024), "5120 GB");
     }
 
     #[test]
@@ -177,6 +206,8 @@ mod tests {
         assert_eq!(file_size(" 2 g "), "2 GB");
         assert_eq!(file_size("about a megabyte"), "about a megabyte");
         assert_eq!(file_size("4.3X"), "4.3X");
+        assert_eq!(file_size("4..3M"), "4..3M");
+        assert_eq!(file_size(".5M"), ".5M");
     }
 
     #[test]
@@ -187,6 +218,18 @@ mod tests {
         assert_eq!(duration(59.6), "1:00");
         assert_eq!(duration(f64::NAN), "0:00");
         assert_eq!(duration(-3.0), "0:00");
+    }
+
+    #[test]
+    fn survey_faces_span_worst_to_best() {
+        assert_eq!(survey_face(0, 5), "😞");
+        assert_eq!(survey_face(4, 5), "😄");
+        assert_eq!(survey_face(1, 3), "😐");
+        assert_eq!(survey_face(2, 3), "😄");
+        assert_eq!(survey_face(0, 2), "😞");
+        assert_eq!(survey_face(1, 2), "😄");
+        assert_eq!(survey_face(0, 1), "😄");
+        assert_eq!(survey_face(9, 3), "😄", "out of range stays in range");
     }
 
     #[test]

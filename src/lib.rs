@@ -29,3 +29,16 @@ pub mod safe_html;
 pub mod schedule;
 pub mod state;
 pub mod theme;
+
+pub mod api;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+mod browser;
+#[cfg(target_arch = "wasm32")]
+mod components;
+#[cfg(target_arch = "wasm32")]
+pub mod embed;
+#[cfg(target_arch = "wasm32")]
+mod events;

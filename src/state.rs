@@ -124,7 +124,7 @@ pub enum SurveyState {
 
 /// What an entry shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Body {
     /// A message or event from the robot or an agent.
     Reply {
@@ -686,29 +686,40 @@ impl Conversation {
         }
     }
 
-    /// Marks a failed message pending again and returns it to resend with the same id, to whoever
-    /// the visitor talks to now (the session it was first meant for may have ended).
-    pub fn retry(&mut self, message_id: &str) -> Option<Outgoing> {
+    /// Marks a failed message pending again; `false` when it is not a failed message.
+    pub fn retry(&mut self, message_id: &str) -> bool {
+        let Some(entry) = self.entry_mut(&format!("v:{message_id}")) else {
+            return false;
+        };
+        match &mut entry.body {
+            Body::Outgoing { state, .. } if *state == SendState::Failed => {
+                *state = SendState::Pending;
+                entry.rev += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// What to POST for a pending message: addressed to whoever the visitor talks to now (the
+    /// session it was first meant for may have ended, or a session was created meanwhile); the
+    /// message id stays the same.
+    pub fn delivery(&mut self, message_id: &str) -> Option<Outgoing> {
         let current = self.send_target();
         let entry = self.entry_mut(&format!("v:{message_id}"))?;
         let Body::Outgoing {
             content,
             target,
-            state,
+            state: SendState::Pending,
             ..
         } = &mut entry.body
         else {
             return None;
         };
-        if *state != SendState::Failed {
-            return None;
-        }
         *target = current;
-        *state = SendState::Pending;
-        entry.rev += 1;
         Some(Outgoing {
             message_id: message_id.to_owned(),
-            target: *target,
+            target: current,
             content: content.clone(),
         })
     }
@@ -1113,13 +1124,15 @@ mod tests {
         assert_eq!(c.entries.last().unwrap().key, "v:w-1");
         c.send_finished("w-1", false);
         assert_eq!(c.failed_message_ids(), ["w-1"]);
-        let again = c.retry("w-1").unwrap();
+        assert!(
+            c.delivery("w-1").is_none(),
+            "a failed message is not delivered until retried"
+        );
+        assert!(c.retry("w-1"));
+        let again = c.delivery("w-1").unwrap();
         assert_eq!(again.message_id, "w-1");
         assert_eq!(again.target, Some(1081));
-        assert!(
-            c.retry("w-1").is_none(),
-            "a pending message is not retried twice"
-        );
+        assert!(!c.retry("w-1"), "a pending message is not retried twice");
         c.send_finished("w-1", true);
         assert!(matches!(
             c.entry("v:w-1").unwrap().body,
@@ -1139,7 +1152,8 @@ mod tests {
         c.send_finished("w-2", false);
         c.session_missing(1);
         assert_eq!(c.session.phase, Phase::Closed);
-        assert_eq!(c.retry("w-2").unwrap().target, None);
+        assert!(c.retry("w-2"));
+        assert_eq!(c.delivery("w-2").unwrap().target, None);
     }
 
     #[test]

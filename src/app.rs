@@ -1,0 +1,786 @@
+//! The controller: drives the [`Conversation`] with the relay, and the root component.
+//!
+//! [`Chat`] is a `Copy` handle (signals plus a local store for browser objects) that every
+//! component takes from context. It owns the flows: visitor token (create, renew, re-create when
+//! the relay forgot it), session creation (robot, person, 2001 queue, 2002 nobody online), sends
+//! with retry under the same message id, the event stream with reconnection, queue polling,
+//! persistence to `localStorage`, the unread title, and the events embed.js forwards to the host
+//! page's listeners.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::json;
+use std::future::Future;
+use udesk_protocol::code::{Code, CodeResponse};
+use udesk_protocol::message::SendMessageRequest;
+use udesk_protocol::relay::{StreamMessage, StreamReset, VisitorRequest};
+use udesk_protocol::robot::RobotEvaluationRequest;
+use udesk_protocol::session::{CreateSessionRequest, CreateSessionResponse};
+use udesk_protocol::survey::SurveyRequest;
+use udesk_protocol::{AssignType, Content};
+
+use crate::api::{events_url, Api, ApiError};
+use crate::browser::{self, now_ms, sleep};
+use crate::components::Widget;
+use crate::config::Config;
+use crate::events::{Stream, StreamEvent};
+use crate::i18n::{Locale, Texts};
+use crate::schedule::{QueuePoll, Reconnect};
+use crate::state::{Author, Body, Conversation, Phase, SessionOutcome};
+
+/// The event stream's state, as the visitor sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connection {
+    /// No stream yet (no visitor yet).
+    Idle,
+    Connecting,
+    Open,
+    /// Lost; the browser is reconnecting by itself.
+    Reconnecting,
+    /// The browser gave up; the widget reconnects after a backoff.
+    Offline,
+}
+
+/// Browser objects and bookkeeping that are not reactive.
+struct Inner {
+    config: Config,
+    api: Api,
+    storage_key: String,
+    /// What `identify()` said about the visitor, sent with every visitor call.
+    identity: VisitorRequest,
+    stream: Option<Stream>,
+    /// The token the open stream was opened with.
+    stream_token: Option<String>,
+    emit: Option<js_sys::Function>,
+    reconnect: Reconnect,
+    reconnect_scheduled: bool,
+    starting: bool,
+    polling: bool,
+    unmounted: bool,
+    /// The host page's own title, while the widget prefixes it with the unread count.
+    page_title: Option<String>,
+    /// Move focus into the panel when it next mounts (opened by the visitor, not by config).
+    focus_on_open: bool,
+}
+
+/// The widget's handle; cheap to copy into every closure.
+#[derive(Clone, Copy)]
+pub struct Chat {
+    pub conv: RwSignal<Conversation>,
+    pub open: RwSignal<bool>,
+    pub locale: RwSignal<Locale>,
+    pub connection: RwSignal<Connection>,
+    /// A session is being created (buttons are disabled meanwhile).
+    pub busy: RwSignal<bool>,
+    /// A problem to show in the panel.
+    pub error: RwSignal<Option<String>>,
+    /// The enlarged image: (url, alt).
+    pub lightbox: RwSignal<Option<(String, String)>>,
+    /// Text of the live region.
+    pub announcement: RwSignal<String>,
+    pub launcher: NodeRef<leptos::html::Button>,
+    inner: StoredValue<Inner, LocalStorage>,
+}
+
+impl Chat {
+    /// Creates the handle, restoring the saved conversation. Call inside the mount's owner.
+    pub fn new(config: Config, emit: Option<js_sys::Function>) -> Chat {
+        let storage_key = format!("udesk-chat:v1:{}", browser::origin_of(&config.relay));
+        let conv = browser::storage_get(&storage_key)
+            .and_then(|json| Conversation::restore(&json))
+            .unwrap_or_default();
+        let languages = browser::browser_languages();
+        let locale = Locale::detect(
+            config.locale.as_deref(),
+            languages.iter().map(String::as_str),
+        );
+        let api = Api::new(&config.relay);
+        let chat = Chat {
+            conv: RwSignal::new(conv),
+            open: RwSignal::new(false),
+            locale: RwSignal::new(locale),
+            connection: RwSignal::new(Connection::Idle),
+            busy: RwSignal::new(false),
+            error: RwSignal::new(None),
+            lightbox: RwSignal::new(None),
+            announcement: RwSignal::new(String::new()),
+            launcher: NodeRef::new(),
+            inner: StoredValue::new_local(Inner {
+                config,
+                api,
+                storage_key,
+                identity: VisitorRequest::default(),
+                stream: None,
+                stream_token: None,
+                emit,
+                reconnect: Reconnect::default(),
+                reconnect_scheduled: false,
+                starting: false,
+                polling: false,
+                unmounted: false,
+                page_title: None,
+                focus_on_open: false,
+            }),
+        };
+        chat.install_effects();
+        chat
+    }
+
+    pub fn config(&self) -> Config {
+        self.inner.with_value(|i| i.config.clone())
+    }
+
+    fn api(&self) -> Api {
+        self.inner.with_value(|i| i.api.clone())
+    }
+
+    /// The phrases of the current language (tracked: views re-render on `setLocale`).
+    pub fn texts(&self) -> &'static Texts {
+        self.locale.get().texts()
+    }
+
+    pub fn texts_untracked(&self) -> &'static Texts {
+        self.locale.get_untracked().texts()
+    }
+
+    fn emit(&self, name: &str, detail: serde_json::Value) {
+        if let Some(sink) = self.inner.with_value(|i| i.emit.clone()) {
+            browser::emit(&sink, name, &detail);
+        }
+    }
+
+    fn is_unmounted(&self) -> bool {
+        self.inner.try_with_value(|i| i.unmounted).unwrap_or(true)
+    }
+
+    /// Persistence, the unread title and the `unread` / `session` events.
+    fn install_effects(self) {
+        let key = self.inner.with_value(|i| i.storage_key.clone());
+        Effect::new(move |_| {
+            let json = self.conv.with(Conversation::to_saved_json);
+            browser::storage_set(&key, &json);
+        });
+        Effect::new(move |previous: Option<u32>| {
+            let unread = self.conv.with(|c| c.unread);
+            let open = self.open.get();
+            self.show_unread_in_title(if open { 0 } else { unread });
+            if previous.is_some_and(|p| p != unread) || (previous.is_none() && unread > 0) {
+                self.emit("unread", json!({ "count": unread }));
+            }
+            unread
+        });
+        Effect::new(move |previous: Option<(Phase, Option<u64>)>| {
+            let now = self
+                .conv
+                .with(|c| (c.session.phase, c.session.im_sub_session_id));
+            if previous.is_some_and(|p| p != now) {
+                let detail = self.conv.with_untracked(|c| {
+                    json!({
+                        "phase": format!("{:?}", c.session.phase).to_lowercase(),
+                        "im_sub_session_id": c.session.im_sub_session_id,
+                        "queue_count": c.session.queue_count,
+                        "agent": c.session.agent.as_ref().and_then(|a| a.name.clone()),
+                        "customer_token": c.visitor.as_ref().map(|v| v.customer_token.clone()),
+                    })
+                });
+                self.emit("session", detail);
+            }
+            now
+        });
+    }
+
+    fn show_unread_in_title(&self, unread: u32) {
+        let document = browser::window().document();
+        let Some(document) = document else { return };
+        let texts = self.locale.get_untracked().texts();
+        self.inner.update_value(|inner| {
+            if unread > 0 {
+                let original = inner
+                    .page_title
+                    .get_or_insert_with(|| document.title())
+                    .clone();
+                document.set_title(&texts.unread_title(unread, &original));
+            } else if let Some(original) = inner.page_title.take() {
+                document.set_title(&original);
+            }
+        });
+    }
+
+    /// After mounting: resume a known visitor's stream (so replies count as unread even with the
+    /// panel closed), and open the panel when the page asked for it.
+    pub fn boot(self) {
+        let known = self.conv.with_untracked(|c| c.visitor.is_some());
+        if known {
+            spawn_local(async move {
+                match self.ensure_visitor().await {
+                    Ok(_) => self.connect_stream(),
+                    Err(e) => self.report(&e),
+                }
+            });
+        }
+        if self.config().open {
+            self.open_panel(false);
+        }
+    }
+
+    /// Stops the stream and timers and restores the page title.
+    pub fn shutdown(self) {
+        self.inner.update_value(|i| {
+            i.unmounted = true;
+            i.stream = None;
+        });
+        self.show_unread_in_title(0);
+    }
+
+    // ---- panel ---------------------------------------------------------------------------
+
+    /// Opens the panel; `focus` moves keyboard focus into it (not when the page opened it).
+    pub fn open_panel(self, focus: bool) {
+        if self.open.get_untracked() {
+            return;
+        }
+        self.inner.update_value(|i| i.focus_on_open = focus);
+        self.open.set(true);
+        self.conv.update(Conversation::mark_read);
+        self.emit("open", json!({}));
+        let (phase, known) = self
+            .conv
+            .with_untracked(|c| (c.session.phase, c.visitor.is_some()));
+        if phase == Phase::Idle || !known {
+            self.start();
+        } else if phase == Phase::Queued {
+            self.poll_queue();
+        }
+    }
+
+    pub fn close_panel(self) {
+        if !self.open.get_untracked() {
+            return;
+        }
+        self.open.set(false);
+        self.lightbox.set(None);
+        self.emit("close", json!({}));
+        if let Some(launcher) = self.launcher.get_untracked() {
+            let _ = launcher.focus();
+        }
+    }
+
+    pub fn toggle(self) {
+        if self.open.get_untracked() {
+            self.close_panel();
+        } else {
+            self.open_panel(true);
+        }
+    }
+
+    /// Whether the composer should take focus now (once per visitor-initiated open).
+    pub fn take_focus_request(&self) -> bool {
+        self.inner
+            .try_update_value(|i| std::mem::take(&mut i.focus_on_open))
+            .unwrap_or(false)
+    }
+
+    pub fn set_locale(self, tag: &str) {
+        match Locale::parse(tag) {
+            Some(locale) => self.locale.set(locale),
+            None => browser::warn(&format!("locale {tag:?} is not supported (zh-CN, en)")),
+        }
+    }
+
+    // ---- visitor ---------------------------------------------------------------------------
+
+    /// A valid token: the stored one, renewed when it is about to expire, or a new visitor.
+    async fn ensure_visitor(self) -> Result<String, ApiError> {
+        let current = self.conv.with_untracked(|c| c.visitor.clone());
+        match current {
+            Some(v) if v.expires_at as i64 > now_ms() / 1000 + 60 => Ok(v.token),
+            Some(v) => self.fetch_visitor(Some(v.token)).await,
+            None => self.fetch_visitor(None).await,
+        }
+    }
+
+    /// `POST /v1/visitor`: a renewal with `bearer`, falling back to a new visitor when the relay
+    /// no longer accepts the old token.
+    async fn fetch_visitor(self, bearer: Option<String>) -> Result<String, ApiError> {
+        let api = self.api();
+        let identity = self.inner.with_value(|i| i.identity.clone());
+        let response = match api.visitor(bearer.as_deref(), &identity).await {
+            Err(e) if bearer.is_some() && e.is_unauthorized() => {
+                api.visitor(None, &identity).await?
+            }
+            other => other?,
+        };
+        let token = response.token.clone();
+        self.conv.update(|c| c.set_visitor(response, now_ms()));
+        Ok(token)
+    }
+
+    /// Tells the relay who the visitor is (the host page's signed user id).
+    pub fn identify(self, identity: VisitorRequest) {
+        self.inner.update_value(|i| i.identity = identity);
+        spawn_local(async move {
+            match self.fetch_visitor(None).await {
+                Ok(_) => {
+                    self.connect_stream();
+                    let idle = self.conv.with_untracked(|c| c.session.phase == Phase::Idle);
+                    if idle && self.open.get_untracked() {
+                        self.start();
+                    }
+                }
+                Err(e) => self.report(&e),
+            }
+        });
+    }
+
+    /// Runs `call` with a valid token; on 401 gets a new token once and tries again.
+    async fn authed<T, F, Fut>(self, call: F) -> Result<T, ApiError>
+    where
+        F: Fn(Api, String) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let token = self.ensure_visitor().await?;
+        match call(self.api(), token.clone()).await {
+            Err(e) if e.is_unauthorized() => {
+                let token = self.fetch_visitor(Some(token)).await?;
+                self.connect_stream();
+                call(self.api(), token).await
+            }
+            other => other,
+        }
+    }
+
+    // ---- session ---------------------------------------------------------------------------
+
+    /// Visitor, stream and a first session, once.
+    fn start(self) {
+        let already = self
+            .inner
+            .try_update_value(|i| std::mem::replace(&mut i.starting, true));
+        if already != Some(false) {
+            return;
+        }
+        spawn_local(async move {
+            let result = self.start_inner().await;
+            self.inner.update_value(|i| i.starting = false);
+            if let Err(e) = result {
+                self.report(&e);
+            }
+        });
+    }
+
+    async fn start_inner(self) -> Result<(), ApiError> {
+        self.ensure_visitor().await?;
+        self.connect_stream();
+        self.ensure_session().await
+    }
+
+    /// Creates a session when there is none (first open) or it ended (closed by the agent).
+    async fn ensure_session(self) -> Result<(), ApiError> {
+        let phase = self.conv.with_untracked(|c| c.session.phase);
+        if matches!(phase, Phase::Idle | Phase::Closed) {
+            let wants = self.config().wants();
+            self.create_session(wants).await?;
+        }
+        Ok(())
+    }
+
+    /// "Talk to a person".
+    pub fn ask_for_person(self) {
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.conv.update(|c| c.dismiss_no_agent());
+        spawn_local(async move {
+            if let Err(e) = self.create_session(AssignType::Agent).await {
+                self.report(&e);
+            }
+        });
+    }
+
+    async fn create_session(self, assign: AssignType) -> Result<(), ApiError> {
+        let config = self.config();
+        let person = assign == AssignType::Agent;
+        let request = CreateSessionRequest {
+            customer_token: String::new(),
+            assign_type: Some(assign),
+            agent_id: config.agent_id.filter(|_| person),
+            group_id: config.group_id.filter(|_| person),
+            channel: config.channel.clone(),
+        };
+        self.busy.set(true);
+        let result = self
+            .authed(move |api, token| {
+                let request = request.clone();
+                async move { api.create_session(&token, &request).await }
+            })
+            .await;
+        self.busy.set(false);
+        let response = match result {
+            Ok(response) => response,
+            // A relay may report Udesk's 2001/2002 as an error; they are states, not failures.
+            Err(e) if matches!(e.udesk_code(), Some(2001) | Some(2002)) => CreateSessionResponse {
+                code: Code(e.udesk_code().unwrap_or_default()),
+                message: Some(e.message().to_owned()),
+                assign_type: Some(assign),
+                assign_info: None,
+            },
+            Err(e) => return Err(e),
+        };
+        let outcome = self
+            .conv
+            .try_update(|c| c.session_created(assign, &response, now_ms()));
+        match outcome {
+            Some(SessionOutcome::Queued) => self.poll_queue(),
+            Some(SessionOutcome::Refused(code, message)) => {
+                let text = if message.is_empty() {
+                    format!("{} ({code})", code.describe())
+                } else {
+                    message
+                };
+                self.error.set(Some(text));
+            }
+            _ => self.error.set(None),
+        }
+        Ok(())
+    }
+
+    /// Polls `/v1/queue_status` while queued and the panel is open.
+    fn poll_queue(self) {
+        let already = self
+            .inner
+            .try_update_value(|i| std::mem::replace(&mut i.polling, true));
+        if already != Some(false) {
+            return;
+        }
+        spawn_local(async move {
+            let mut schedule = QueuePoll::default();
+            loop {
+                sleep(schedule.next_delay_ms()).await;
+                let waiting = self
+                    .conv
+                    .with_untracked(|c| c.session.phase == Phase::Queued);
+                if self.is_unmounted() || !waiting || !self.open.get_untracked() {
+                    break;
+                }
+                let result = self
+                    .authed(|api, token| async move { api.queue_status(&token).await })
+                    .await;
+                match result {
+                    Ok(response) => {
+                        schedule.answered(response.count);
+                        let go_on = self.conv.try_update(|c| c.queue_status(&response));
+                        if go_on != Some(true) {
+                            break;
+                        }
+                    }
+                    Err(_) => schedule.failed(),
+                }
+            }
+            let _ = self.inner.try_update_value(|i| i.polling = false);
+        });
+    }
+
+    // ---- sending ---------------------------------------------------------------------------
+
+    /// Sends what the visitor typed (or a suggested question they clicked).
+    pub fn send_text(self, text: String) {
+        let text = text.trim().to_owned();
+        if text.is_empty() {
+            return;
+        }
+        let message_id = crate::ids::new_message_id();
+        self.conv
+            .update(|c| drop(c.send(message_id.clone(), Content::text(text), now_ms())));
+        self.emit("message", json!({ "from": "visitor", "id": message_id }));
+        spawn_local(self.deliver(message_id));
+    }
+
+    /// Resends a failed message with its original id.
+    pub fn retry(self, message_id: String) {
+        if self.conv.try_update(|c| c.retry(&message_id)) == Some(true) {
+            spawn_local(self.deliver(message_id));
+        }
+    }
+
+    /// Failed messages go out again once the stream is back (same ids: never twice at Udesk).
+    fn resend_failed(self) {
+        for id in self.conv.with_untracked(Conversation::failed_message_ids) {
+            self.retry(id);
+        }
+    }
+
+    async fn deliver(self, message_id: String) {
+        // One more attempt when Udesk says the session is gone: a new one is created first.
+        for _attempt in 0..2 {
+            if let Err(e) = self.ensure_session().await {
+                self.conv.update(|c| c.send_finished(&message_id, false));
+                self.report(&e);
+                return;
+            }
+            let Some(out) = self.conv.try_update(|c| c.delivery(&message_id)).flatten() else {
+                return;
+            };
+            let request = SendMessageRequest {
+                customer_token: String::new(),
+                im_sub_session_id: out.target,
+                message_id: Some(out.message_id),
+                content: out.content,
+            };
+            let result = self
+                .authed(move |api, token| {
+                    let request = request.clone();
+                    async move { api.send(&token, &request).await }
+                })
+                .await;
+            let code = match &result {
+                Ok(response) => response.code,
+                Err(e) => e.udesk_code().map_or(Code(0), Code),
+            };
+            if code == Code::SESSION_MISSING {
+                self.conv.update(|c| c.session_missing(now_ms()));
+                continue;
+            }
+            match result {
+                Ok(CodeResponse { code, .. }) if code.is_success() => {
+                    self.conv.update(|c| c.send_finished(&message_id, true));
+                }
+                Ok(CodeResponse { code, message }) => {
+                    self.conv.update(|c| c.send_finished(&message_id, false));
+                    self.error.set(Some(
+                        message.unwrap_or_else(|| format!("{} ({code})", code.describe())),
+                    ));
+                }
+                Err(e) => {
+                    self.conv.update(|c| c.send_finished(&message_id, false));
+                    if !e.is_transient() {
+                        self.report(&e);
+                    }
+                }
+            }
+            return;
+        }
+        self.conv.update(|c| c.send_finished(&message_id, false));
+    }
+
+    // ---- robot rating and survey -----------------------------------------------------------
+
+    /// Rates a robot answer once; `Err` with a message for people.
+    pub async fn rate(
+        self,
+        key: String,
+        message_id: String,
+        question_id: i64,
+        useful: bool,
+    ) -> Result<(), String> {
+        let request = RobotEvaluationRequest {
+            customer_token: String::new(),
+            message_id,
+            question_id,
+            useful,
+        };
+        let result = self
+            .authed(move |api, token| {
+                let request = request.clone();
+                async move { api.rate(&token, &request).await }
+            })
+            .await;
+        match result {
+            Ok(r) if r.code.is_success() => {
+                self.conv.update(|c| c.rated(&key, useful));
+                Ok(())
+            }
+            Ok(r) => Err(r.message.unwrap_or_else(|| r.code.describe().to_owned())),
+            Err(e) => Err(e.message().to_owned()),
+        }
+    }
+
+    pub async fn submit_survey(
+        self,
+        key: String,
+        im_sub_session_id: u64,
+        option_id: u64,
+        remark: Option<String>,
+    ) -> Result<(), String> {
+        let request = SurveyRequest {
+            im_sub_session_id,
+            option_id,
+            remark,
+        };
+        let result = self
+            .authed(move |api, token| {
+                let request = request.clone();
+                async move { api.survey(&token, &request).await }
+            })
+            .await;
+        match result {
+            Ok(r) if r.code.is_success() => {
+                self.conv.update(|c| c.survey_submitted(&key, option_id));
+                Ok(())
+            }
+            Ok(r) => Err(r.message.unwrap_or_else(|| r.code.describe().to_owned())),
+            Err(e) => Err(e.message().to_owned()),
+        }
+    }
+
+    /// "Rate this conversation" (customer_invite).
+    pub fn invite_survey(self) {
+        self.conv.update(|c| drop(c.invite_survey(now_ms())));
+    }
+
+    // ---- stream ----------------------------------------------------------------------------
+
+    /// (Re)opens the event stream with the current token, resuming after the last event.
+    fn connect_stream(self) {
+        if self.is_unmounted() {
+            return;
+        }
+        let (token, last) = self
+            .conv
+            .with_untracked(|c| (c.visitor.as_ref().map(|v| v.token.clone()), c.last_event_id));
+        let Some(token) = token else { return };
+        let open_with_same_token = self.inner.with_value(|i| {
+            i.stream.is_some() && i.stream_token.as_deref() == Some(token.as_str())
+        });
+        if open_with_same_token && self.connection.get_untracked() != Connection::Offline {
+            return;
+        }
+        let url = events_url(self.api().base(), &token, last);
+        self.inner.update_value(|i| i.stream = None);
+        self.connection.set(Connection::Connecting);
+        match Stream::open(&url, move |event| self.on_stream(event)) {
+            Ok(stream) => self.inner.update_value(|i| {
+                i.stream = Some(stream);
+                i.stream_token = Some(token);
+            }),
+            Err(_) => {
+                self.connection.set(Connection::Offline);
+                self.schedule_reconnect();
+            }
+        }
+    }
+
+    fn on_stream(self, event: StreamEvent) {
+        match event {
+            StreamEvent::Open => {
+                let was = self.connection.get_untracked();
+                self.connection.set(Connection::Open);
+                self.inner.update_value(|i| i.reconnect.reset());
+                if matches!(was, Connection::Reconnecting | Connection::Offline) {
+                    self.resend_failed();
+                }
+            }
+            StreamEvent::Message(data) => match udesk_protocol::from_str::<StreamMessage>(&data) {
+                Ok(message) => self.on_message(message),
+                Err(e) => browser::warn(&format!("unreadable stream message: {e}")),
+            },
+            StreamEvent::Reset(data) => match udesk_protocol::from_str::<StreamReset>(&data) {
+                Ok(reset) => self.conv.update(|c| c.reset(reset, now_ms())),
+                Err(e) => browser::warn(&format!("unreadable stream reset: {e}")),
+            },
+            StreamEvent::Reconnecting => self.connection.set(Connection::Reconnecting),
+            StreamEvent::Closed => {
+                self.connection.set(Connection::Offline);
+                self.schedule_reconnect();
+            }
+        }
+    }
+
+    fn on_message(self, message: StreamMessage) {
+        let open = self.open.get_untracked();
+        let Some(applied) = self.conv.try_update(|c| c.apply(message, open)).flatten() else {
+            return;
+        };
+        let texts = self.locale.get_untracked().texts();
+        let (from, preview, kind) = self.conv.with_untracked(|c| {
+            let entry = c.entry(&applied.key);
+            let from = entry.map_or(texts.system.to_owned(), |e| author_name(e, texts));
+            let (preview, kind) = entry
+                .map(|e| match &e.body {
+                    Body::Reply { content, .. } => (
+                        crate::components::preview(content, texts),
+                        content.kind().to_owned(),
+                    ),
+                    _ => (String::new(), String::new()),
+                })
+                .unwrap_or_default();
+            (from, preview, kind)
+        });
+        if applied.notable {
+            self.announcement.set(texts.announce(&from, &preview));
+        }
+        self.emit(
+            "message",
+            json!({ "from": from, "type": kind, "text": preview, "id": applied.key }),
+        );
+    }
+
+    /// Reopens the stream after a backoff, renewing the token first: a non-200 answer (what
+    /// makes a browser give up) is most often an expired or unknown token.
+    fn schedule_reconnect(self) {
+        let already = self
+            .inner
+            .try_update_value(|i| std::mem::replace(&mut i.reconnect_scheduled, true));
+        if already != Some(false) {
+            return;
+        }
+        let delay = self
+            .inner
+            .try_update_value(|i| i.reconnect.next_delay_ms(browser::jitter()))
+            .unwrap_or(Reconnect::MAX_MS);
+        spawn_local(async move {
+            sleep(delay).await;
+            let _ = self
+                .inner
+                .try_update_value(|i| i.reconnect_scheduled = false);
+            if self.is_unmounted() {
+                return;
+            }
+            let bearer = self
+                .conv
+                .with_untracked(|c| c.visitor.as_ref().map(|v| v.token.clone()));
+            match self.fetch_visitor(bearer).await {
+                Ok(_) => {
+                    self.inner.update_value(|i| i.stream = None);
+                    self.connect_stream();
+                }
+                Err(_) => self.schedule_reconnect(),
+            }
+        });
+    }
+
+    /// Shows an error for people; passing network trouble is already visible as the connection
+    /// banner, so it is not repeated.
+    fn report(&self, error: &ApiError) {
+        browser::warn(&format!("relay call failed: {error:?}"));
+        let text = match error {
+            ApiError::Network(_) => self.locale.get_untracked().texts().offline.to_owned(),
+            ApiError::Relay { body, .. } if !body.message.is_empty() => body.message.clone(),
+            _ => self.locale.get_untracked().texts().error_generic.to_owned(),
+        };
+        self.error.set(Some(text));
+    }
+}
+
+/// Who wrote an entry, for people.
+pub fn author_name(entry: &crate::state::Entry, texts: &Texts) -> String {
+    match entry.author {
+        Author::Visitor => texts.you.to_owned(),
+        Author::Robot => entry
+            .sender
+            .name
+            .clone()
+            .unwrap_or_else(|| texts.robot.to_owned()),
+        Author::Agent => entry
+            .sender
+            .name
+            .clone()
+            .unwrap_or_else(|| texts.agent.to_owned()),
+        Author::System => texts.system.to_owned(),
+    }
+}
+
+/// The root view: stylesheet, launcher and panel.
+pub fn root_view(chat: Chat) -> impl IntoView {
+    provide_context(chat);
+    view! { <Widget/> }
+}

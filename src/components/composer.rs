@@ -1,0 +1,82 @@
+//! The message box: Enter sends, Shift+Enter is a new line, an empty message is not sent, the
+//! box grows with its text up to a few lines. Enter while an input method is composing (pinyin)
+//! confirms the composition instead of sending.
+
+use leptos::ev::KeyboardEvent;
+use leptos::prelude::*;
+
+use super::{chat, icons};
+
+#[component]
+pub fn Composer() -> impl IntoView {
+    let chat = chat();
+    let text = RwSignal::new(String::new());
+    let input = NodeRef::<leptos::html::Textarea>::new();
+
+    input.on_load(move |element| {
+        if chat.take_focus_request() {
+            let _ = element.focus();
+        }
+    });
+
+    let fit_height = move || {
+        if let Some(element) = input.get_untracked() {
+            let element: &web_sys::HtmlElement = &element;
+            let style = element.style();
+            let _ = style.set_property("height", "auto");
+            let _ = style.set_property("height", &format!("{}px", element.scroll_height()));
+        }
+    };
+    let send = move || {
+        let value = text.get_untracked();
+        if value.trim().is_empty() {
+            return;
+        }
+        chat.send_text(value);
+        text.set(String::new());
+        if let Some(element) = input.get_untracked() {
+            element.set_value("");
+        }
+        fit_height();
+    };
+    let on_keydown = move |event: KeyboardEvent| {
+        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+            event.prevent_default();
+            send();
+        }
+    };
+    view! {
+        <form
+            class="composer"
+            data-testid="composer"
+            on:submit=move |event| {
+                event.prevent_default();
+                send();
+            }
+        >
+            <textarea
+                rows="1"
+                data-testid="composer-input"
+                node_ref=input
+                aria-label=move || chat.texts().composer_label
+                placeholder=move || chat.texts().composer_placeholder
+                maxlength="4000"
+                prop:value=move || text.get()
+                on:input=move |event| {
+                    text.set(event_target_value(&event));
+                    fit_height();
+                }
+                on:keydown=on_keydown
+            ></textarea>
+            <button
+                type="submit"
+                class="send"
+                data-testid="send"
+                aria-label=move || chat.texts().send
+                disabled=move || text.with(|t| t.trim().is_empty())
+            >
+                {icons::send()}
+            </button>
+        </form>
+    }
+}

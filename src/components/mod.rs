@@ -1,0 +1,141 @@
+//! The widget's components. Each takes the [`Chat`] handle from context.
+//!
+//! - [`launcher`]: the round button with the unread badge.
+//! - [`panel`]: the chat panel, its banners (connection, queue, nobody online, errors) and the
+//!   image lightbox.
+//! - [`header`]: who the visitor talks to, "talk to a person", "rate", close.
+//! - [`messages`]: the transcript and every message kind.
+//! - [`robot`]: a robot answer with suggested questions and the useful / not useful rating.
+//! - [`survey`]: the satisfaction survey card (text, emoji and star styles).
+//! - [`composer`]: the message box.
+//!
+//! Elements tests need carry a `data-testid`.
+
+mod composer;
+mod header;
+mod launcher;
+mod messages;
+mod panel;
+mod robot;
+mod survey;
+
+use leptos::prelude::*;
+use udesk_protocol::Content;
+
+use crate::app::Chat;
+use crate::i18n::Texts;
+use crate::safe_html::strip_tags;
+
+pub fn chat() -> Chat {
+    expect_context::<Chat>()
+}
+
+/// The whole widget inside the shadow root.
+#[component]
+pub fn Widget() -> impl IntoView {
+    let chat = chat();
+    let config = chat.config();
+    let position = match config.position {
+        crate::config::Position::Left => "left",
+        crate::config::Position::Right => "right",
+    };
+    view! {
+        <style>{crate::theme::stylesheet()}</style>
+        <div
+            class="udesk-root"
+            data-testid="udesk-root"
+            data-theme=config.theme.as_attr()
+            data-position=position
+            data-open=move || chat.open.get().to_string()
+            lang=move || chat.locale.get().tag()
+        >
+            <launcher::Launcher/>
+            <Show when=move || chat.open.get()>
+                <panel::Panel/>
+            </Show>
+        </div>
+    }
+}
+
+/// A one-line text of a message for the live region and the host page's `message` event.
+pub fn preview(content: &Content, texts: &Texts) -> String {
+    let text = match content {
+        Content::Text(t) => strip_tags(&t.content),
+        Content::Rich(r) => strip_tags(&r.content),
+        Content::Image(_) => texts.image.to_owned(),
+        Content::Audio(m) | Content::Video(m) | Content::File(m) => {
+            m.filename.clone().unwrap_or_else(|| texts.file.to_owned())
+        }
+        Content::Struct(s) => s
+            .cards
+            .iter()
+            .filter_map(|c| c.title.clone())
+            .collect::<Vec<_>>()
+            .join(" / "),
+        Content::RobotAnswer(a) => strip_tags(a.answer.as_deref().unwrap_or_default()),
+        Content::Event(kind, data) => data
+            .content
+            .clone()
+            .unwrap_or_else(|| messages::event_text(*kind, texts).to_owned()),
+        Content::Unknown { .. } => texts.unsupported.to_owned(),
+    };
+    let mut chars = text.chars();
+    let short: String = chars.by_ref().take(140).collect();
+    if chars.next().is_some() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
+/// A round avatar: the picture, or the name's first letter.
+#[component]
+pub fn Avatar(url: Option<String>, name: String) -> impl IntoView {
+    let initial = name
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default();
+    match url.filter(|u| crate::safe_html::is_safe_url(u) && !u.is_empty()) {
+        Some(url) => view! { <img class="avatar" src=url alt="" aria-hidden="true"/> }.into_any(),
+        None => view! { <span class="avatar" aria-hidden="true">{initial}</span> }.into_any(),
+    }
+}
+
+/// Inline icons (stroke = currentColor), so no icon font or extra request is needed.
+pub mod icons {
+    use leptos::prelude::*;
+
+    pub fn chat() -> impl IntoView {
+        view! {
+            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+                <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/>
+            </svg>
+        }
+    }
+
+    pub fn close() -> impl IntoView {
+        view! {
+            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true">
+                <path d="M6 6l12 12M18 6L6 18"/>
+            </svg>
+        }
+    }
+
+    pub fn send() -> impl IntoView {
+        view! {
+            <svg viewBox="0 0 24 24" fill="currentColor" aria-hidden="true">
+                <path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/>
+            </svg>
+        }
+    }
+
+    pub fn file() -> impl IntoView {
+        view! {
+            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" aria-hidden="true">
+                <path d="M14 3H6a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8z"/>
+                <path d="M14 3v5h5M9 13h6M9 17h6"/>
+            </svg>
+        }
+    }
+}
