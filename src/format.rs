@@ -159,6 +159,22 @@ pub fn survey_face(index: usize, count: usize) -> &'static str {
     FACES[(index * (FACES.len() - 1) + (count - 1) / 2) / (count - 1)]
 }
 
+/// Splits a leading emoji off a survey option's text (`"😀 非常满意"` → `("😀", "非常满意")`), so
+/// an option that brings its own face is not shown with two.
+pub fn leading_emoji(text: &str) -> (Option<&str>, &str) {
+    let text = text.trim();
+    let is_emoji = |c: char| matches!(u32::from(c), 0x1F000..=0x1FAFF | 0x2600..=0x27BF);
+    let end = text
+        .char_indices()
+        .find(|&(_, c)| !(is_emoji(c) || c == '\u{FE0F}' || c == '\u{200D}'))
+        .map_or(text.len(), |(i, _)| i);
+    if end == 0 {
+        (None, text)
+    } else {
+        (Some(&text[..end]), text[end..].trim_start())
+    }
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
     let y = i64::from(year) - i64::from(month <= 2);
@@ -230,6 +246,15 @@ mod tests {
         assert_eq!(survey_face(1, 2), "😄");
         assert_eq!(survey_face(0, 1), "😄");
         assert_eq!(survey_face(9, 3), "😄", "out of range stays in range");
+    }
+
+    #[test]
+    fn a_leading_emoji_is_split_off_survey_texts() {
+        assert_eq!(leading_emoji("😀 非常满意"), (Some("😀"), "非常满意"));
+        assert_eq!(leading_emoji("☹️不满意"), (Some("☹️"), "不满意"));
+        assert_eq!(leading_emoji("满意 😀"), (None, "满意 😀"));
+        assert_eq!(leading_emoji("5星 非常满意"), (None, "5星 非常满意"));
+        assert_eq!(leading_emoji("😐"), (Some("😐"), ""));
     }
 
     #[test]

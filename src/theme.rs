@@ -167,7 +167,7 @@ const RULES: &str = r#"
 .media .caption{font-size:.75em;color:var(--u-muted);margin-top:2px}
 .file{display:flex;align-items:center;gap:var(--u-spacing);padding:var(--u-spacing) calc(var(--u-spacing)*1.25);border:1px solid var(--u-border);border-radius:var(--u-bubble-radius);background:var(--u-bg);color:var(--u-text);text-decoration:none;max-width:260px}
 .file svg{width:28px;height:28px;flex:none;color:var(--u-primary)}
-.file .fname{font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.file .fname{font-weight:600;overflow-wrap:anywhere}
 .file .fsize{font-size:.8em;color:var(--u-muted)}
 .cards{display:flex;flex-direction:column;gap:var(--u-spacing)}
 .card{width:250px;max-width:100%;border:1px solid var(--u-border);border-radius:var(--u-bubble-radius);overflow:hidden;background:var(--u-bg)}
@@ -178,6 +178,7 @@ const RULES: &str = r#"
 .card .buttons{display:flex;flex-direction:column;border-top:1px solid var(--u-border)}
 .card .buttons a,.card .buttons span{padding:8px;text-align:center;color:var(--u-primary);text-decoration:none;font-weight:600}
 .card .buttons > * + *{border-top:1px solid var(--u-border)}
+.card .buttons span{color:var(--u-muted);font-weight:400}
 .suggest{display:flex;flex-direction:column;gap:6px;margin-top:6px}
 .suggest .label{font-size:.8em;color:var(--u-muted)}
 .chip{align-self:flex-start;text-align:left;border:1px solid var(--u-primary);color:var(--u-primary);background:var(--u-bg);border-radius:14px;padding:4px 12px;cursor:pointer;font-size:.9em}
@@ -185,7 +186,7 @@ const RULES: &str = r#"
 .rate{display:flex;gap:6px;align-items:center;font-size:.8em;color:var(--u-muted)}
 .rate button{border:1px solid var(--u-border);background:var(--u-bg);border-radius:var(--u-button-radius);padding:2px 10px;cursor:pointer}
 .rate .done{color:var(--u-success)}
-.third{font-size:.85em}
+.third{font-size:.85em;color:var(--u-primary)}
 .survey{align-self:stretch;border:1px solid var(--u-border);border-radius:var(--u-bubble-radius);padding:calc(var(--u-spacing)*1.5);background:var(--u-surface);display:flex;flex-direction:column;gap:var(--u-spacing)}
 .survey fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:6px}
 .survey legend{font-weight:650;margin-bottom:6px;padding:0}
@@ -195,6 +196,8 @@ const RULES: &str = r#"
 .survey .face small{font-size:.45em}
 .survey .star{font-size:1.7em;line-height:1;border:0;background:none;color:var(--u-border);cursor:pointer;padding:0 2px}
 .survey .star.on{color:var(--u-star)}
+.survey .tags{display:flex;flex-wrap:wrap;gap:6px}
+.survey .tags .chip{align-self:auto}
 .survey .desc{font-size:.85em;color:var(--u-muted);margin:0}
 .survey textarea{width:100%;min-height:60px;resize:vertical;border:1px solid var(--u-border);border-radius:var(--u-button-radius);padding:6px 8px;background:var(--u-bg)}
 .survey .submit{align-self:flex-end;border:0;border-radius:var(--u-button-radius);padding:6px 16px;background:var(--u-primary);color:var(--u-on-primary);cursor:pointer;font-weight:600}
@@ -204,6 +207,7 @@ const RULES: &str = r#"
 .composer{display:flex;gap:var(--u-spacing);align-items:flex-end;padding:var(--u-spacing) calc(var(--u-spacing)*1.25);border-top:1px solid var(--u-border);background:var(--u-bg)}
 .composer textarea{flex:1;resize:none;min-height:40px;max-height:120px;padding:9px 12px;border:1px solid var(--u-border);border-radius:20px;background:var(--u-bg);overflow-y:auto;overflow-wrap:anywhere}
 .composer textarea::placeholder{color:var(--u-muted)}
+.composer textarea:focus-visible{outline:2px solid var(--u-primary);outline-offset:1px;border-color:var(--u-primary)}
 .send{width:40px;height:40px;flex:none;border:0;border-radius:50%;background:var(--u-primary);color:var(--u-on-primary);cursor:pointer;display:flex;align-items:center;justify-content:center}
 .send:disabled{opacity:.45;cursor:default}
 .send svg{width:18px;height:18px}

@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use udesk_protocol::survey::{RemarkOption, ShowType, SurveyChoice};
 
 use super::chat;
-use crate::format::survey_face as face;
+use crate::format::{leading_emoji, survey_face as face};
 use crate::state::{Body, Entry, SurveyState};
 
 #[component]
@@ -96,12 +96,12 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
                     type="button"
                     role="radio"
                     class="star"
-                    class:on=move || selected.get().and_then(|s| choices.with_value(|cs| cs.iter().position(|c| c.id == s))).is_some_and(|p| index <= p)
+                    class:on=move || selected.get().and_then(|s| choices.with_value(|cs| cs.iter().position(|c| c.id == s))).is_some_and(|p| index >= p)
                     data-testid="survey-option"
                     data-option-id=id.to_string()
                     aria-checked=move || checked().to_string()
                     title=choice.text.clone()
-                    aria-label=move || chat.texts().stars(index + 1, &choice.text)
+                    aria-label=move || chat.texts().stars(count - index, &choice.text)
                     on:click=move |_| selected.set(Some(id))
                 >
                     "★"
@@ -119,8 +119,8 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
                     aria-label=choice.text.clone()
                     on:click=move |_| selected.set(Some(id))
                 >
-                    <span aria-hidden="true">{face(index, count)}</span>
-                    <small>{choice.text.clone()}</small>
+                    <span aria-hidden="true">{leading_emoji(&choice.text).0.unwrap_or_else(|| face(count - 1 - index, count)).to_owned()}</span>
+                    <small>{leading_emoji(&choice.text).1.to_owned()}</small>
                 </button>
             }
             .into_any(),
@@ -141,13 +141,17 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
         }
     };
     let form = move || {
-        let buttons = choices.with_value(|cs| {
+        let mut buttons = choices.with_value(|cs| {
             cs.iter()
                 .cloned()
                 .enumerate()
                 .map(|(i, c)| option_button(i, c))
                 .collect::<Vec<_>>()
         });
+        // Udesk lists options best first; stars read worst (left) to best (right).
+        if style_name == "star" {
+            buttons.reverse();
+        }
         let title = title.clone();
         let remark_placeholder = remark_placeholder.clone();
         view! {
@@ -162,7 +166,7 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
                 let choice = chosen()?;
                 (!choice.tags.is_empty()).then(|| {
                     view! {
-                        <div class="suggest" data-testid="survey-tags">
+                        <div class="tags" data-testid="survey-tags">
                             {choice.tags.iter().cloned().map(|tag| {
                                 let t = tag.clone();
                                 let pressed = move || tags.with(|ts| ts.contains(&t));

@@ -449,3 +449,14 @@ export const test = base.extend<Fixtures>({
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'udesk-browser-'));
 }
+
+/** Another visitor, straight through the relay's API (no browser): used to fill a queue. */
+export async function otherVisitorAsksForAgent(relay: Relay): Promise<{ customerToken: string; answer: any }> {
+  const visitor = await json(`${relay.url}/v1/visitor`, { method: 'POST', body: '{}' });
+  const answer = await json(`${relay.url}/v1/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${visitor.token}` },
+    body: JSON.stringify({ assign_type: 'agent' }),
+  });
+  return { customerToken: visitor.customer_token, answer };
+}
