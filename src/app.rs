@@ -470,6 +470,7 @@ impl Chat {
                         schedule.answered(response.count);
                         let go_on = self.conv.try_update(|c| c.queue_status(&response));
                         if go_on != Some(true) {
+                            self.sync_assigned_session();
                             break;
                         }
                     }
@@ -478,6 +479,19 @@ impl Chat {
             }
             let _ = self.inner.try_update_value(|i| i.polling = false);
         });
+    }
+
+    /// After waiting in the queue, asks for the session once more: Udesk answers an existing
+    /// session with its full assign_info (the agent, and the survey options that 2001 lacked).
+    fn sync_assigned_session(self) {
+        let needed = self.conv.with_untracked(|c| {
+            c.session.phase == Phase::Agent && c.session.survey_options.is_none()
+        });
+        if needed {
+            spawn_local(async move {
+                let _ = self.create_session(AssignType::Agent).await;
+            });
+        }
     }
 
     // ---- sending ---------------------------------------------------------------------------
@@ -707,6 +721,9 @@ impl Chat {
         });
         if applied.notable {
             self.announcement.set(texts.announce(&from, &preview));
+        }
+        if applied.assigned {
+            self.sync_assigned_session();
         }
         self.emit(
             "message",

@@ -445,7 +445,18 @@ impl Conversation {
         let mut survey_key = None;
         if let Content::Event(kind, data) = &message.content {
             match kind {
-                EventKind::StartSession | EventKind::InfoAppoint | EventKind::ActiveGuest => {
+                // Assigned, but the agent has not picked up yet: still waiting (分配中).
+                EventKind::InfoAppoint if self.session.phase != Phase::Agent => {
+                    self.session.phase = Phase::Queued;
+                    self.session.queue_count = None;
+                    self.session.assigning = true;
+                    self.session.no_agent = false;
+                    if let Some(id) = data.im_sub_session_id.or(message.im_sub_session_id) {
+                        self.session.im_sub_session_id = Some(id);
+                    }
+                    self.adopt_agent(data.agent_name.clone(), data.agent_avatar.clone());
+                }
+                EventKind::StartSession | EventKind::ActiveGuest => {
                     assigned = self
                         .enter_agent_phase(data.im_sub_session_id.or(message.im_sub_session_id));
                     self.adopt_agent(data.agent_name.clone(), data.agent_avatar.clone());
@@ -931,6 +942,30 @@ mod tests {
         );
         assert_eq!(c.send_target(), Some(1081));
         assert!(!c.queue_status(&status(r#"{"code":1000,"status":"会话中"}"#)));
+    }
+
+    #[test]
+    fn info_appoint_means_an_agent_is_being_assigned_not_yet_talking() {
+        let mut c = Conversation::default();
+        c.session_created(AssignType::Agent, &agent_session(2001, 2), 0);
+        let appoint = |id| {
+            event(
+                id,
+                AssignType::Agent,
+                serde_json::json!({"message_id": format!("ia{id}"), "type": "info_appoint",
+                    "data": {"agent_name": "小明", "im_sub_session_id": 1081}}),
+            )
+        };
+        let applied = c.apply(appoint(1), true).unwrap();
+        assert!(!applied.assigned);
+        assert_eq!(c.session.phase, Phase::Queued);
+        assert!(c.session.assigning);
+        assert_eq!(c.session.queue_count, None);
+        assert_eq!(c.session.agent.as_ref().unwrap().name.as_deref(), Some("小明"));
+        // Once talking, a late info_appoint changes nothing.
+        c.session.phase = Phase::Agent;
+        c.apply(appoint(2), true);
+        assert_eq!(c.session.phase, Phase::Agent);
     }
 
     #[test]

@@ -71,9 +71,10 @@ pub fn Header() -> impl IntoView {
                     type="button"
                     class="action"
                     data-testid="rate-service"
+                    aria-label=move || chat.texts().rate_service
                     on:click=move |_| chat.invite_survey()
                 >
-                    {move || chat.texts().rate_service}
+                    {move || chat.texts().rate_short}
                 </button>
             </Show>
             <button

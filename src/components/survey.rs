@@ -161,7 +161,17 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
                 </legend>
                 {buttons}
             </fieldset>
-            {move || chosen().and_then(|c| c.desc).map(|d| view! { <p class="desc" data-testid="survey-desc">{d}</p> })}
+            {move || {
+                // Stars show no words of their own: name the chosen option under them.
+                chosen().and_then(|c| {
+                    let words = match (style_name, c.desc) {
+                        ("star", Some(desc)) => Some(format!("{} · {desc}", c.text)),
+                        ("star", None) => Some(c.text),
+                        (_, desc) => desc,
+                    };
+                    words.map(|d| view! { <p class="desc" data-testid="survey-desc">{d}</p> })
+                })
+            }}
             {move || {
                 let choice = chosen()?;
                 (!choice.tags.is_empty()).then(|| {

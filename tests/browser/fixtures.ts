@@ -210,6 +210,14 @@ export class Relay {
     return Number(new URL(this.url).port);
   }
 
+  /** Pushes a reply notification as Udesk would (for content the simulator does not produce). */
+  pushWebhook(body: unknown): Promise<unknown> {
+    return json(`${this.url}/webhooks/udesk/browser-tests-webhook-secret`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
+  }
+
   /** Stops gracefully (SIGTERM), or abruptly with `SIGKILL`. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await stopProcess(this.proc, signal);
@@ -366,7 +374,9 @@ export class Widget {
   /** Asks for a person and waits until one has taken the conversation. */
   async reachAgent(sim: SimApi): Promise<number> {
     await this.talkToPerson.click();
-    await expect(this.headerStatus).toHaveText(/Support agent|客服/, { timeout: 20_000 });
+    // The agent has picked up (start_session), not just been appointed.
+    await expect(this.messages.locator('[data-testid="event"][data-kind="start_session"]')).toBeVisible({ timeout: 20_000 });
+    await expect(this.headerStatus).toHaveText(/Support agent|客服/);
     const token = await this.customerToken();
     const sessions = await sim.sessions(token);
     expect(sessions.length).toBeGreaterThan(0);
