@@ -1,0 +1,129 @@
+// Continuity: reloads and new tabs keep the conversation; the stream resumes after a relay restart
+// with nothing lost or doubled; a send that failed goes out once; unread messages are signalled.
+import { test, expect, screenshot, tempDir } from '../fixtures';
+import * as path from 'node:path';
+
+test('a reload and a new tab keep the visitor, the session and the transcript', async ({ page, context, relay, widget }) => {
+  await page.goto(relay.url);
+  await widget.openAndWaitForRobot();
+  const session = await widget.reachAgent(relay.sim);
+  await widget.send('order 1234 is late');
+  await expect(widget.reply(/order 1234 is late/)).toBeVisible();
+  const token = await widget.customerToken();
+  const before = await widget.messages.locator('[data-key]').evaluateAll((els) => els.map((e) => e.getAttribute('data-key')));
+
+  await page.reload();
+  await widget.open();
+  await expect(widget.headerName).toHaveText('小明 Xiaoming');
+  await expect(widget.messages.locator('[data-key]')).toHaveCount(before.length);
+  expect(await widget.customerToken()).toBe(token);
+  // The stream resumes: a new agent message arrives once, and nothing old is repeated.
+  await relay.sim.say(session, 'after your reload');
+  await expect(widget.reply('after your reload')).toHaveCount(1);
+  await expect(widget.messages.locator('[data-key]')).toHaveCount(before.length + 1);
+  // No second session was created for this visitor.
+  expect((await relay.sim.sessions(token)).length).toBe(1);
+
+  const tab = await context.newPage();
+  await tab.goto(relay.url);
+  await tab.getByTestId('launcher').click();
+  await expect(tab.getByTestId('header-name')).toHaveText('小明 Xiaoming');
+  await expect(tab.getByTestId('reply').filter({ hasText: 'after your reload' })).toHaveCount(1);
+  await screenshot(tab, '50-new-tab');
+});
+
+test('after the relay restarts the stream resumes without losing or repeating a message', async ({ page, startSim, startRelay, widget }) => {
+  // Udesk (the simulator) stays up while the relay restarts on the same SQLite file.
+  const sim = await startSim(['--pickup-delay', '0', '--reply-delay', '0.1']);
+  const store = `sqlite:${path.join(tempDir(), 'relay.sqlite3')}`;
+  const relay = await startRelay({ sim, store });
+  await sim.webhookTo(relay);
+
+  await page.goto(relay.url);
+  await widget.openAndWaitForRobot();
+  const session = await widget.reachAgent(sim.api);
+  await sim.api.say(session, 'before the restart');
+  await expect(widget.reply('before the restart')).toHaveCount(1);
+
+  await relay.stop('SIGKILL');
+  await expect(widget.connectionBanner).toBeVisible();
+  await screenshot(page, '51-connection-lost');
+  // Udesk keeps pushing (and retrying) while the relay is down.
+  await sim.api.say(session, 'while you were away 1');
+  await sim.api.say(session, 'while you were away 2');
+
+  await relay.restart();
+  await expect(widget.reply('while you were away 2')).toHaveCount(1, { timeout: 30_000 });
+  await expect(widget.connectionBanner).toBeHidden();
+  await sim.api.say(session, 'after the restart');
+  await expect(widget.reply('after the restart')).toHaveCount(1);
+
+  const texts = await widget.replies().evaluateAll((rows) => rows.map((r) => r.textContent ?? ''));
+  const order = ['before the restart', 'while you were away 1', 'while you were away 2', 'after the restart']
+    .map((t) => texts.filter((x) => x.includes(t)).length);
+  expect(order).toEqual([1, 1, 1, 1]);
+  const indexOf = (t: string) => texts.findIndex((x) => x.includes(t));
+  expect(indexOf('while you were away 1')).toBeLessThan(indexOf('while you were away 2'));
+});
+
+test('a message sent while the relay is down fails visibly and is delivered once after', async ({ page, startSim, startRelay, widget }) => {
+  const sim = await startSim(['--pickup-delay', '0', '--reply-delay', '0.1']);
+  const store = `sqlite:${path.join(tempDir(), 'relay.sqlite3')}`;
+  const relay = await startRelay({ sim, store });
+  await sim.webhookTo(relay);
+  await page.goto(relay.url);
+  await widget.openAndWaitForRobot();
+  const session = await widget.reachAgent(sim.api);
+
+  await relay.stop();
+  await widget.send('are you still there?');
+  const message = widget.visitorMessages().last();
+  await expect(message).toHaveAttribute('data-state', 'failed');
+  await expect(message.getByTestId('retry')).toBeVisible();
+  await screenshot(page, '52-send-failed');
+
+  await relay.restart();
+  // Retrying by hand while the widget also resends by itself: the same message id both times.
+  await message.getByTestId('retry').click().catch(() => {});
+  await expect(message).toHaveAttribute('data-state', 'sent', { timeout: 20_000 });
+  const token = await widget.customerToken();
+  await expect
+    .poll(async () => {
+      const transcript = (await sim.api.admin(`transcripts?customer_token=${token}`))[token] ?? [];
+      return transcript.filter((e: any) => e.data?.content === 'are you still there?').map((e: any) => e.im_sub_session_id);
+    })
+    .toEqual([session]);
+  await page.waitForTimeout(1000);
+  const transcript = (await sim.api.admin(`transcripts?customer_token=${token}`))[token];
+  expect(transcript.filter((e: any) => e.data?.content === 'are you still there?')).toHaveLength(1);
+});
+
+test('messages that arrive while the panel is closed show as unread in the badge and the title', async ({ page, relay, widget }) => {
+  await page.goto(relay.url);
+  const title = await page.title();
+  await widget.openAndWaitForRobot();
+  const session = await widget.reachAgent(relay.sim);
+  // The scripted agent's greeting comes after a typing delay: let it arrive while still open.
+  await expect(widget.reply(/demo agent/)).toBeVisible();
+  await page.getByTestId('close').click();
+  await expect(widget.panel).toBeHidden();
+  await expect(widget.launcher).toBeFocused();
+
+  await relay.sim.say(session, 'a reply while you look around');
+  await relay.sim.say(session, 'and another one');
+  await expect(widget.badge).toHaveText('2');
+  await expect(page).toHaveTitle(`(2) ${title}`);
+  await expect(widget.launcher).toHaveAttribute('aria-label', /2 unread messages/);
+  await screenshot(page, '53-unread');
+
+  await widget.launcher.click();
+  await expect(widget.badge).toBeHidden();
+  await expect(page).toHaveTitle(title);
+  await expect(widget.reply('and another one')).toBeVisible();
+  // Unread survives a reload while closed, too.
+  await page.getByTestId('close').click();
+  await relay.sim.say(session, 'one more');
+  await expect(widget.badge).toHaveText('1');
+  await page.reload();
+  await expect(widget.badge).toHaveText('1');
+});
