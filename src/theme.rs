@@ -118,8 +118,9 @@ const RULES: &str = r#"
 .udesk-root button,.udesk-root textarea,.udesk-root input{font:inherit;color:inherit}
 .udesk-root :focus-visible{outline:3px solid var(--u-focus);outline-offset:2px}
 .sr-only{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
-.launcher{position:fixed;bottom:var(--u-offset);right:var(--u-offset);z-index:var(--u-z-index);min-width:var(--u-launcher-size);height:var(--u-launcher-size);padding:0 calc(var(--u-launcher-size)/3.5);display:flex;align-items:center;justify-content:center;gap:var(--u-spacing);border:0;border-radius:calc(var(--u-launcher-size)/2);background:var(--u-primary);color:var(--u-on-primary);box-shadow:var(--u-shadow);cursor:pointer;font-weight:600;transition:transform .15s ease}
+.launcher{position:fixed;bottom:var(--u-offset);right:var(--u-offset);z-index:var(--u-z-index);min-width:var(--u-launcher-size);height:var(--u-launcher-size);padding:0;display:flex;align-items:center;justify-content:center;gap:var(--u-spacing);border:0;border-radius:calc(var(--u-launcher-size)/2);background:var(--u-primary);color:var(--u-on-primary);box-shadow:var(--u-shadow);cursor:pointer;font-weight:600;transition:transform .15s ease}
 .launcher:hover{transform:scale(1.05)}
+.launcher.labelled{padding:0 calc(var(--u-launcher-size)/3.5)}
 .udesk-root[data-position=left] .launcher{right:auto;left:var(--u-offset)}
 .launcher svg{width:26px;height:26px;flex:none}
 .badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:var(--u-danger);color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center;border:2px solid var(--u-bg)}

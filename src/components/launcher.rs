@@ -9,6 +9,7 @@ use super::{chat, icons};
 pub fn Launcher() -> impl IntoView {
     let chat = chat();
     let label = chat.config().launcher_label;
+    let labelled = label.is_some();
     let unread = move || chat.conv.with(|c| c.unread);
     let accessible_name = move || {
         let texts = chat.texts();
@@ -26,6 +27,7 @@ pub fn Launcher() -> impl IntoView {
         <button
             type="button"
             class="launcher"
+            class:labelled=labelled
             data-testid="launcher"
             node_ref=chat.launcher
             aria-label=accessible_name
