@@ -961,7 +961,10 @@ mod tests {
         assert_eq!(c.session.phase, Phase::Queued);
         assert!(c.session.assigning);
         assert_eq!(c.session.queue_count, None);
-        assert_eq!(c.session.agent.as_ref().unwrap().name.as_deref(), Some("小明"));
+        assert_eq!(
+            c.session.agent.as_ref().unwrap().name.as_deref(),
+            Some("小明")
+        );
         // Once talking, a late info_appoint changes nothing.
         c.session.phase = Phase::Agent;
         c.apply(appoint(2), true);
