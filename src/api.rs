@@ -22,7 +22,7 @@ pub enum ApiError {
 impl ApiError {
     /// Builds the error for a non-2xx answer from its status and body text.
     pub fn from_response(status: u16, text: &str) -> ApiError {
-        match udesk_protocol::from_str::<ErrorBody>(text) {
+        match crate::parse_json::<ErrorBody>(text) {
             Ok(body) => ApiError::Relay { status, body },
             Err(_) => ApiError::Relay {
                 status,
@@ -165,7 +165,7 @@ mod client {
             if !(200..300).contains(&status) {
                 return Err(ApiError::from_response(status, &text));
             }
-            udesk_protocol::from_str(&text).map_err(|e| ApiError::Decode(e.to_string()))
+            crate::parse_json(&text).map_err(|e| ApiError::Decode(e.to_string()))
         }
 
         fn post<B: Serialize>(

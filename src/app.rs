@@ -134,11 +134,8 @@ impl Chat {
         self.inner.with_value(|i| i.api.clone())
     }
 
-    /// The phrases of the current language (tracked: views re-render on `setLocale`).
-    pub fn texts(&self) -> &'static Texts {
-        self.locale.get().texts()
-    }
-
+    /// The phrases of the current language. Not tracked: the root view renders everything again
+    /// when the language changes.
     pub fn texts_untracked(&self) -> &'static Texts {
         self.locale.get_untracked().texts()
     }
@@ -176,7 +173,7 @@ impl Chat {
             if previous.is_some_and(|p| p != now) {
                 let detail = self.conv.with_untracked(|c| {
                     json!({
-                        "phase": format!("{:?}", c.session.phase).to_lowercase(),
+                        "phase": c.session.phase.as_str(),
                         "im_sub_session_id": c.session.im_sub_session_id,
                         "queue_count": c.session.queue_count,
                         "agent": c.session.agent.as_ref().and_then(|a| a.name.clone()),
@@ -683,11 +680,11 @@ impl Chat {
                     self.resend_failed();
                 }
             }
-            StreamEvent::Message(data) => match udesk_protocol::from_str::<StreamMessage>(&data) {
+            StreamEvent::Message(data) => match crate::parse_json::<StreamMessage>(&data) {
                 Ok(message) => self.on_message(message),
                 Err(e) => browser::warn(&format!("unreadable stream message: {e}")),
             },
-            StreamEvent::Reset(data) => match udesk_protocol::from_str::<StreamReset>(&data) {
+            StreamEvent::Reset(data) => match crate::parse_json::<StreamReset>(&data) {
                 Ok(reset) => self.conv.update(|c| c.reset(reset, now_ms())),
                 Err(e) => browser::warn(&format!("unreadable stream reset: {e}")),
             },

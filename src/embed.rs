@@ -88,7 +88,7 @@ impl WidgetHandle {
 
     /// `identify({user_id, signature, name, email})`, as JSON.
     pub fn identify(&self, identity_json: &str) -> Result<(), JsValue> {
-        let identity = udesk_protocol::from_str(identity_json)
+        let identity = crate::parse_json(identity_json)
             .map_err(|e| JsValue::from_str(&format!("identify: {e}")))?;
         self.chat.identify(identity);
         Ok(())

@@ -38,6 +38,19 @@ pub enum Phase {
     Closed,
 }
 
+impl Phase {
+    /// The name the host page sees in `session` events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Robot => "robot",
+            Phase::Queued => "queued",
+            Phase::Agent => "agent",
+            Phase::Closed => "closed",
+        }
+    }
+}
+
 /// A name and an avatar to show in the header and next to messages.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -232,7 +245,7 @@ impl Conversation {
     /// Restores a saved conversation. A send that was still pending when the page went away is
     /// shown as failed, with retry (the same message id, so Udesk will not get it twice).
     pub fn restore(json: &str) -> Option<Conversation> {
-        let mut conversation: Conversation = serde_json::from_str(json).ok()?;
+        let mut conversation: Conversation = crate::parse_json(json).ok()?;
         for entry in &mut conversation.entries {
             if let Body::Outgoing { state, .. } = &mut entry.body {
                 if *state == SendState::Pending {

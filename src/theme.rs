@@ -194,7 +194,7 @@ const RULES: &str = r#"
 .survey .opt{border:1px solid var(--u-border);background:var(--u-bg);border-radius:var(--u-button-radius);padding:6px 12px;cursor:pointer}
 .survey .opt[aria-checked=true]{border-color:var(--u-primary);background:var(--u-primary);color:var(--u-on-primary)}
 .survey .face{font-size:1.6em;line-height:1;padding:6px 8px;display:flex;flex-direction:column;align-items:center;gap:2px}
-.survey .face small{font-size:.45em}
+.survey .face .words{font-size:.45em}
 .survey .star{font-size:1.7em;line-height:1;border:0;background:none;color:var(--u-border);cursor:pointer;padding:0 2px}
 .survey .star.on{color:var(--u-star)}
 .survey .tags{display:flex;flex-wrap:wrap;gap:6px}

@@ -10,6 +10,7 @@ use super::{chat, icons};
 #[component]
 pub fn Composer() -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let text = RwSignal::new(String::new());
     let input = NodeRef::<leptos::html::Textarea>::new();
 
@@ -58,8 +59,8 @@ pub fn Composer() -> impl IntoView {
                 rows="1"
                 data-testid="composer-input"
                 node_ref=input
-                aria-label=move || chat.texts().composer_label
-                placeholder=move || chat.texts().composer_placeholder
+                aria-label=t.composer_label
+                placeholder=t.composer_placeholder
                 maxlength="4000"
                 prop:value=move || text.get()
                 on:input=move |event| {
@@ -72,7 +73,7 @@ pub fn Composer() -> impl IntoView {
                 type="submit"
                 class="send"
                 data-testid="send"
-                aria-label=move || chat.texts().send
+                aria-label=t.send
                 disabled=move || text.with(|t| t.trim().is_empty())
             >
                 {icons::send()}

@@ -9,9 +9,10 @@ use crate::state::Phase;
 #[component]
 pub fn Header() -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let title = chat.config().title;
     let who = Memo::new(move |_| {
-        let texts = chat.texts();
+        let texts = t;
         chat.conv.with(|c| {
             let s = &c.session;
             let profile = match s.phase {
@@ -63,7 +64,7 @@ pub fn Header() -> impl IntoView {
                     disabled=move || chat.busy.get()
                     on:click=move |_| chat.ask_for_person()
                 >
-                    {move || chat.texts().talk_to_person}
+                    {t.talk_to_person}
                 </button>
             </Show>
             <Show when=can_rate>
@@ -71,17 +72,17 @@ pub fn Header() -> impl IntoView {
                     type="button"
                     class="action"
                     data-testid="rate-service"
-                    aria-label=move || chat.texts().rate_service
+                    aria-label=t.rate_service
                     on:click=move |_| chat.invite_survey()
                 >
-                    {move || chat.texts().rate_short}
+                    {t.rate_short}
                 </button>
             </Show>
             <button
                 type="button"
                 class="icon-button"
                 data-testid="close"
-                aria-label=move || chat.texts().close_chat
+                aria-label=t.close_chat
                 on:click=move |_| chat.close_panel()
             >
                 {icons::close()}

@@ -8,11 +8,12 @@ use super::{chat, icons};
 #[component]
 pub fn Launcher() -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let label = chat.config().launcher_label;
     let labelled = label.is_some();
     let unread = move || chat.conv.with(|c| c.unread);
     let accessible_name = move || {
-        let texts = chat.texts();
+        let texts = t;
         let action = if chat.open.get() {
             texts.close_chat
         } else {

@@ -22,6 +22,7 @@ use crate::state::{Author, Body, Entry, Notice, SendState};
 #[component]
 pub fn MessageList() -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let log = NodeRef::<leptos::html::Div>::new();
     let keys = move || {
         chat.conv.with(|c| {
@@ -45,7 +46,7 @@ pub fn MessageList() -> impl IntoView {
             role="log"
             data-testid="messages"
             tabindex="0"
-            aria-label=move || chat.texts().messages_label
+            aria-label=t.messages_label
             node_ref=log
         >
             <For each=keys key=|k| k.clone() let:item>
@@ -73,6 +74,7 @@ fn settle_scroll(event: &web_sys::Event) {
 #[component]
 fn EntryView(key: String) -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let Some(entry) = chat.conv.with_untracked(|c| c.entry(&key).cloned()) else {
         return ().into_any();
     };
@@ -82,7 +84,7 @@ fn EntryView(key: String) -> impl IntoView {
             let name = notice_name(&notice);
             view! {
                 <p class="system" data-testid="notice" data-notice=name>
-                    {move || notice_text(&notice, chat.texts())}
+                    {notice_text(&notice, t)}
                 </p>
             }
             .into_any()
@@ -95,7 +97,7 @@ fn EntryView(key: String) -> impl IntoView {
             let text = data.content.clone();
             view! {
                 <p class="system" data-testid="event" data-kind=kind.as_str()>
-                    {move || text.clone().unwrap_or_else(|| event_text(kind, chat.texts()).to_owned())}
+                    {text.clone().unwrap_or_else(|| event_text(kind, t).to_owned())}
                 </p>
             }
             .into_any()
@@ -150,6 +152,7 @@ fn time_label(at_ms: Option<i64>) -> Option<String> {
 #[component]
 fn ReplyRow(entry: Entry) -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let Body::Reply {
         content,
         message_id,
@@ -159,7 +162,7 @@ fn ReplyRow(entry: Entry) -> impl IntoView {
         return ().into_any();
     };
     let key = entry.key.clone();
-    let avatar_name = author_name(&entry, chat.texts_untracked());
+    let avatar_name = author_name(&entry, t);
     let sender = entry.sender.clone();
     let time = time_label(entry.at_ms);
     let rated_key = entry.key.clone();
@@ -167,7 +170,7 @@ fn ReplyRow(entry: Entry) -> impl IntoView {
         Author::Robot => "robot",
         _ => "agent",
     };
-    let name = move || author_name(&entry, chat.texts());
+    let name = author_name(&entry, t);
     let body = match content {
         Content::RobotAnswer(answer) => view! {
             <RobotAnswerView key=rated_key message_id=message_id answer=answer rating=rating/>
@@ -194,6 +197,7 @@ fn ReplyRow(entry: Entry) -> impl IntoView {
 #[component]
 fn VisitorRow(entry: Entry) -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let Body::Outgoing {
         content,
         message_id,
@@ -210,7 +214,7 @@ fn VisitorRow(entry: Entry) -> impl IntoView {
     };
     let time = time_label(entry.at_ms);
     let status = move || {
-        let texts = chat.texts();
+        let texts = t;
         match state {
             SendState::Pending => view! { <span>{texts.sending}</span> }.into_any(),
             SendState::Sent => view! { <span>{texts.sent}</span> }.into_any(),
@@ -243,6 +247,7 @@ fn VisitorRow(entry: Entry) -> impl IntoView {
 /// One message's content. `own`: the visitor's text is never read as HTML.
 pub fn content_view(content: Content, own: bool) -> AnyView {
     let chat = chat();
+    let t = chat.texts_untracked();
     match content {
         Content::Text(text) if !own && looks_like_html(&text.content) => {
             html_bubble(text.content.clone(), Some(font_style(&text)), "text")
@@ -287,7 +292,7 @@ pub fn content_view(content: Content, own: bool) -> AnyView {
         Content::Event(kind, data) => {
             let text = data
                 .content
-                .unwrap_or_else(|| event_text(kind, chat.texts_untracked()).to_owned());
+                .unwrap_or_else(|| event_text(kind, t).to_owned());
             view! { <p class="system" data-testid="event">{text}</p> }.into_any()
         }
         Content::Unknown { kind, data } => {
@@ -297,7 +302,7 @@ pub fn content_view(content: Content, own: bool) -> AnyView {
                 .map(str::to_owned);
             view! {
                 <div class="bubble" data-testid="unknown" data-kind=kind.clone()>
-                    <em>{move || chat.texts().unsupported}</em>
+                    <em>{t.unsupported}</em>
                     {format!(" ({kind})")}
                     {detail.map(|d| view! { <div>{d}</div> })}
                 </div>
@@ -385,21 +390,22 @@ fn media_caption(media: &MediaData) -> Option<String> {
 
 fn image_view(media: MediaData) -> AnyView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let Some(src) = safe_src(&media.content) else {
-        return view! { <div class="bubble" data-testid="unknown">{chat.texts_untracked().image}</div> }
+        return view! { <div class="bubble" data-testid="unknown">{t.image}</div> }
             .into_any();
     };
     let alt = media
         .filename
         .clone()
-        .unwrap_or_else(|| chat.texts_untracked().image.to_owned());
+        .unwrap_or_else(|| t.image.to_owned());
     let (open_src, open_alt) = (src.clone(), alt.clone());
     view! {
         <button
             type="button"
             class="thumb"
             data-testid="image-thumb"
-            aria-label=move || format!("{}: {}", chat.texts().enlarge_image, open_alt.clone())
+            aria-label=format!("{}: {}", t.enlarge_image, open_alt)
             on:click={
                 let (src, alt) = (open_src.clone(), alt.clone());
                 move |_| chat.lightbox.set(Some((src.clone(), alt.clone())))
@@ -413,13 +419,14 @@ fn image_view(media: MediaData) -> AnyView {
 
 fn file_view(media: MediaData) -> AnyView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let name = media.filename.clone().unwrap_or_else(|| {
         media
             .content
             .rsplit('/')
             .next()
             .filter(|s| !s.is_empty())
-            .unwrap_or(chat.texts_untracked().file)
+            .unwrap_or(t.file)
             .to_owned()
     });
     let size = media.filesize.as_deref().map(format::file_size);
@@ -432,7 +439,7 @@ fn file_view(media: MediaData) -> AnyView {
             download=name.clone()
             target="_blank"
             rel="noopener noreferrer"
-            aria-label=move || format!("{} {}", chat.texts().download, name.clone())
+            aria-label=format!("{} {}", t.download, name)
         >
             {icons::file()}
             <span class="stack">
@@ -448,6 +455,7 @@ fn file_view(media: MediaData) -> AnyView {
 /// are `tel:` links; `sdk_callback` buttons are for native apps and show as plain labels).
 fn struct_view(data: StructData) -> AnyView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let cards = data
         .cards
         .into_iter()
@@ -465,7 +473,7 @@ fn struct_view(data: StructData) -> AnyView {
                     .into_any(),
                     ButtonKind::Phone => match tel_href(&button.value) {
                         Some(href) => view! {
-                            <a href=href data-testid="card-phone" aria-label=move || format!("{} {}", chat.texts().call, button.value.clone())>
+                            <a href=href data-testid="card-phone" aria-label=format!("{} {}", t.call, button.value)>
                                 {button.text.clone()}
                             </a>
                         }

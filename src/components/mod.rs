@@ -49,10 +49,17 @@ pub fn Widget() -> impl IntoView {
             data-open=move || chat.open.get().to_string()
             lang=move || chat.locale.get().tag()
         >
-            <launcher::Launcher/>
-            <Show when=move || chat.open.get()>
-                <panel::Panel/>
-            </Show>
+            // Words are not reactive one by one (that costs code in every component): a language
+            // change renders the widget again.
+            {move || {
+                chat.locale.track();
+                view! {
+                    <launcher::Launcher/>
+                    <Show when=move || chat.open.get()>
+                        <panel::Panel/>
+                    </Show>
+                }
+            }}
         </div>
     }
 }

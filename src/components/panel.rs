@@ -54,6 +54,7 @@ pub fn Panel() -> impl IntoView {
 #[component]
 fn ConnectionBanner() -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let down = move || {
         matches!(
             chat.connection.get(),
@@ -63,7 +64,7 @@ fn ConnectionBanner() -> impl IntoView {
     view! {
         <Show when=down>
             <div class="banner" role="status" data-testid="connection-banner">
-                {move || chat.texts().offline}
+                {t.offline}
             </div>
         </Show>
     }
@@ -73,9 +74,10 @@ fn ConnectionBanner() -> impl IntoView {
 #[component]
 fn QueueBanner() -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let queued = move || chat.conv.with(|c| c.session.phase == Phase::Queued);
     let text = move || {
-        let texts = chat.texts();
+        let texts = t;
         chat.conv.with(|c| match c.session.queue_count {
             Some(n) => texts.queue_position(n),
             None => texts.assigning.to_owned(),
@@ -100,17 +102,18 @@ fn QueueBanner() -> impl IntoView {
 #[component]
 fn NoAgentBanner() -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let shown = move || chat.conv.with(|c| c.session.no_agent);
     view! {
         <Show when=shown>
             <div class="banner" role="status" data-testid="no-agent-banner">
-                <span class="grow">{move || chat.texts().no_agent}</span>
+                <span class="grow">{t.no_agent}</span>
                 <button
                     type="button"
                     data-testid="keep-with-robot"
                     on:click=move |_| chat.conv.update(|c| c.dismiss_no_agent())
                 >
-                    {move || chat.texts().keep_with_robot}
+                    {t.keep_with_robot}
                 </button>
                 <button
                     type="button"
@@ -118,7 +121,7 @@ fn NoAgentBanner() -> impl IntoView {
                     disabled=move || chat.busy.get()
                     on:click=move |_| chat.ask_for_person()
                 >
-                    {move || chat.texts().try_again}
+                    {t.try_again}
                 </button>
             </div>
         </Show>
@@ -128,6 +131,7 @@ fn NoAgentBanner() -> impl IntoView {
 #[component]
 fn ErrorBanner() -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     view! {
         {move || {
             chat.error
@@ -138,7 +142,7 @@ fn ErrorBanner() -> impl IntoView {
                             <span class="grow">{message}</span>
                             <button
                                 type="button"
-                                aria-label=chat.texts().close_chat
+                                aria-label=t.close_chat
                                 on:click=move |_| chat.error.set(None)
                             >
                                 "×"
@@ -154,6 +158,7 @@ fn ErrorBanner() -> impl IntoView {
 #[component]
 fn Lightbox() -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     view! {
         {move || {
             chat.lightbox
@@ -164,7 +169,7 @@ fn Lightbox() -> impl IntoView {
                             type="button"
                             class="lightbox"
                             data-testid="lightbox"
-                            aria-label=chat.texts().close_image
+                            aria-label=t.close_image
                             on:click=move |_| chat.lightbox.set(None)
                         >
                             <img src=src alt=alt/>

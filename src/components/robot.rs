@@ -21,6 +21,7 @@ pub fn RobotAnswerView(
     rating: Option<bool>,
 ) -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let html = answer
         .answer
         .clone()
@@ -69,12 +70,12 @@ pub fn RobotAnswerView(
             {html_bubble(html, None, "answer")}
             {third.map(|url| view! {
                 <a class="third" href=url target="_blank" rel="noopener noreferrer" data-testid="third-url">
-                    {move || chat.texts().read_more}
+                    {t.read_more}
                 </a>
             })}
             {(!suggestions.is_empty()).then(|| view! {
                 <div class="suggest" data-testid="suggestions">
-                    <span class="label">{move || chat.texts().suggestions}</span>
+                    <span class="label">{t.suggestions}</span>
                     {suggestions.into_iter().map(|title| {
                         let text = title.clone();
                         view! {
@@ -90,17 +91,17 @@ pub fn RobotAnswerView(
                     {move || match rated.get() {
                         Some(useful) => view! {
                             <span class="done" data-testid="rating-done" data-useful=useful.to_string()>
-                                {if useful { chat.texts().rated_useful } else { chat.texts().rated_not_useful }}
+                                {if useful { t.rated_useful } else { t.rated_not_useful }}
                             </span>
                         }.into_any(),
                         None => {
                             let (yes, no) = (rate_yes.clone(), rate.clone());
                             view! {
                                 <button type="button" data-testid="rate-useful" disabled=move || sending.get() on:click=move |_| yes(true)>
-                                    "👍 " {chat.texts().useful}
+                                    "👍 " {t.useful}
                                 </button>
                                 <button type="button" data-testid="rate-not-useful" disabled=move || sending.get() on:click=move |_| no(false)>
-                                    "👎 " {chat.texts().not_useful}
+                                    "👎 " {t.not_useful}
                                 </button>
                             }.into_any()
                         }

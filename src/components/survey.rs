@@ -13,6 +13,7 @@ use crate::state::{Body, Entry, SurveyState};
 #[component]
 pub fn SurveyCard(entry: Entry) -> impl IntoView {
     let chat = chat();
+    let t = chat.texts_untracked();
     let Body::Survey {
         im_sub_session_id,
         options,
@@ -89,55 +90,39 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
     let count = choices.with_value(Vec::len);
     let option_button = move |index: usize, choice: SurveyChoice| {
         let id = choice.id;
-        let checked = move || selected.get() == Some(id);
-        match style_name {
-            "star" => view! {
-                <button
-                    type="button"
-                    role="radio"
-                    class="star"
-                    class:on=move || selected.get().and_then(|s| choices.with_value(|cs| cs.iter().position(|c| c.id == s))).is_some_and(|p| index >= p)
-                    data-testid="survey-option"
-                    data-option-id=id.to_string()
-                    aria-checked=move || checked().to_string()
-                    title=choice.text.clone()
-                    aria-label=move || chat.texts().stars(count - index, &choice.text)
-                    on:click=move |_| selected.set(Some(id))
-                >
-                    "★"
-                </button>
+        // One element for the three styles: what differs is its class, glyph and words.
+        let (class, glyph, words, label) = match style_name {
+            "star" => ("star", Some("★".to_owned()), None, t.stars(count - index, &choice.text)),
+            "expression" => {
+                let (emoji, words) = leading_emoji(&choice.text);
+                let glyph = emoji.unwrap_or_else(|| face(count - 1 - index, count));
+                ("opt face", Some(glyph.to_owned()), Some(words.to_owned()), choice.text.clone())
             }
-            .into_any(),
-            "expression" => view! {
-                <button
-                    type="button"
-                    role="radio"
-                    class="opt face"
-                    data-testid="survey-option"
-                    data-option-id=id.to_string()
-                    aria-checked=move || checked().to_string()
-                    aria-label=choice.text.clone()
-                    on:click=move |_| selected.set(Some(id))
-                >
-                    <span aria-hidden="true">{leading_emoji(&choice.text).0.unwrap_or_else(|| face(count - 1 - index, count)).to_owned()}</span>
-                    <small>{leading_emoji(&choice.text).1.to_owned()}</small>
-                </button>
-            }
-            .into_any(),
-            _ => view! {
-                <button
-                    type="button"
-                    role="radio"
-                    class="opt"
-                    data-testid="survey-option"
-                    data-option-id=id.to_string()
-                    aria-checked=move || checked().to_string()
-                    on:click=move |_| selected.set(Some(id))
-                >
-                    {choice.text.clone()}
-                </button>
-            }
-            .into_any(),
+            _ => ("opt", None, Some(choice.text.clone()), choice.text.clone()),
+        };
+        let lit = move || {
+            style_name == "star"
+                && selected
+                    .get()
+                    .and_then(|s| choices.with_value(|cs| cs.iter().position(|c| c.id == s)))
+                    .is_some_and(|p| index >= p)
+        };
+        view! {
+            <button
+                type="button"
+                role="radio"
+                class=class
+                class:on=lit
+                data-testid="survey-option"
+                data-option-id=id.to_string()
+                aria-checked=move || (selected.get() == Some(id)).to_string()
+                aria-label=label
+                title=choice.text
+                on:click=move |_| selected.set(Some(id))
+            >
+                {glyph.map(|g| view! { <span aria-hidden="true">{g}</span> })}
+                {words.map(|w| view! { <span class="words">{w}</span> })}
+            </button>
         }
     };
     let form = move || {
@@ -157,7 +142,7 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
         view! {
             <fieldset role="radiogroup" data-testid="survey-options">
                 <legend data-testid="survey-title">
-                    {move || title.clone().unwrap_or_else(|| chat.texts().survey_title.to_owned())}
+                    {title.clone().unwrap_or_else(|| t.survey_title.to_owned())}
                 </legend>
                 {buttons}
             </fieldset>
@@ -206,9 +191,9 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
                         <textarea
                             data-testid="survey-remark"
                             aria-required=move || (remark_rule() == RemarkOption::Required).to_string()
-                            aria-label=move || if remark_rule() == RemarkOption::Required { chat.texts().survey_remark_required } else { chat.texts().survey_remark }
+                            aria-label=move || if remark_rule() == RemarkOption::Required { t.survey_remark_required } else { t.survey_remark }
                             placeholder=move || placeholder.clone().unwrap_or_else(|| {
-                                if remark_rule() == RemarkOption::Required { chat.texts().survey_remark_required } else { chat.texts().survey_remark }.to_owned()
+                                if remark_rule() == RemarkOption::Required { t.survey_remark_required } else { t.survey_remark }.to_owned()
                             })
                             prop:value=move || remark.get()
                             on:input=move |e| remark.set(event_target_value(&e))
@@ -216,7 +201,7 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
                     }
                 }
             </Show>
-            {move || failed.get().then(|| view! { <p class="error" role="alert">{chat.texts().survey_failed}</p> })}
+            {move || failed.get().then(|| view! { <p class="error" role="alert">{t.survey_failed}</p> })}
             <button
                 type="button"
                 class="submit"
@@ -227,7 +212,7 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
                     move |_| submit()
                 }
             >
-                {move || chat.texts().survey_submit}
+                {t.survey_submit}
             </button>
         }
     };
@@ -237,12 +222,12 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
             data-testid="survey"
             data-style=style_name
             data-session=im_sub_session_id.to_string()
-            aria-label=move || chat.texts().survey_title
+            aria-label=t.survey_title
         >
             {move || match submitted.get() {
                 Some(option_id) => view! {
                     <p class="thanks" role="status" data-testid="survey-thanks" data-option-id=option_id.to_string()>
-                        {chat.texts().survey_thanks}
+                        {t.survey_thanks}
                     </p>
                 }.into_any(),
                 None => form().into_any(),

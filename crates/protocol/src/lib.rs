@@ -92,6 +92,7 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+#[cfg(not(target_arch = "wasm32"))]
 fn path_error(err: serde_path_to_error::Error<serde_json::Error>) -> ParseError {
     let path = err.path().to_string();
     let path = if path == "." || path == "?" {
@@ -99,7 +100,11 @@ fn path_error(err: serde_path_to_error::Error<serde_json::Error>) -> ParseError 
     } else {
         path
     };
-    let inner = err.into_inner();
+    serde_error(path, err.into_inner())
+}
+
+/// A serde error at `path` (empty when unknown), as a [`ParseError`].
+fn serde_error(path: String, inner: serde_json::Error) -> ParseError {
     // A nested `try_from` error already carries "inner.path: message"; keep it readable.
     let message = inner.to_string();
     let message = match message.rfind(" at line ") {
@@ -138,12 +143,31 @@ fn is_path(s: &str) -> bool {
 }
 
 /// Parses JSON text into `T`; the error names the failing field.
+///
+/// In wasm (the widget) the error names the field only when it failed inside one of this crate's
+/// own conversions: tracking the path of every field doubles the deserialising code (about
+/// 100 KB of wasm), and the widget only logs these errors.
 pub fn from_str<T: DeserializeOwned>(json: &str) -> Result<T, ParseError> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(de).map_err(path_error)
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(de).map_err(path_error)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        serde_json::from_str(json).map_err(|e| serde_error(String::new(), e))
+    }
 }
 
-/// Parses an already-decoded JSON value into `T`; the error names the failing field.
+/// Parses an already-decoded JSON value into `T`; the error names the failing field (see
+/// [`from_str`] for wasm).
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ParseError> {
-    serde_path_to_error::deserialize(value).map_err(path_error)
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        serde_path_to_error::deserialize(value).map_err(path_error)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        serde_json::from_value(value).map_err(|e| serde_error(String::new(), e))
+    }
 }
