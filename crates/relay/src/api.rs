@@ -93,13 +93,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "the body is empty; send a JSON object".into(),
         ));
     }
-    udesk_protocol::from_str(text).map_err(|e| {
-        if e.path.is_empty() {
-            AppError::BadRequest(format!("the body is not valid JSON here: {}", e.message))
-        } else {
-            AppError::BadRequest(e.to_string())
-        }
-    })
+    // Syntax first, so that a broken body is called that rather than blamed on a field.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(AppError::BadRequest(format!(
+            "the body is not valid JSON: {e}"
+        )));
+    }
+    udesk_protocol::from_str(text).map_err(AppError::from)
 }
 
 impl AppState {

@@ -81,8 +81,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::check_origin,
-        ))
-        .layer(web::cors(&state.allowed_origins));
+        ));
     let webhooks = Router::new()
         .route("/webhooks/udesk/{secret}", post(webhook::receive))
         .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
@@ -94,6 +93,8 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(web::metrics))
         .fallback(web::not_found)
         .method_not_allowed_fallback(web::method_not_allowed)
+        // Outermost, so that it answers preflights before routing (and its 405s).
+        .layer(web::cors(&state.allowed_origins))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
