@@ -210,3 +210,59 @@ pub async fn error_body(response: reqwest::Response) -> (u16, String, String) {
     let body: udesk_protocol::relay::ErrorBody = response.json().await.unwrap();
     (status, body.error, body.message)
 }
+
+/// The real `udesk-relay` binary, started as its own process.
+pub struct RelayProcess {
+    pub child: tokio::process::Child,
+    pub base_url: String,
+}
+
+impl RelayProcess {
+    /// Starts the binary with `args` and waits for its `listening on` line.
+    pub async fn spawn(args: &[String]) -> RelayProcess {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_udesk-relay"))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn udesk-relay");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("udesk-relay did not start within 30 s")
+            .unwrap()
+            .expect("udesk-relay exited before listening");
+        let base_url = line
+            .strip_prefix("udesk-relay listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        // Keep draining stdout so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        RelayProcess { child, base_url }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+/// Reads every event of a fresh stream until it is quiet for `quiet`.
+pub async fn drain_stream(
+    client: &reqwest::Client,
+    url: &str,
+    quiet: Duration,
+) -> Vec<StreamMessage> {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut stream = EventStream(Box::pin(response.bytes_stream().eventsource()));
+    let mut out = Vec::new();
+    while let Some(event) = stream.next_within(quiet).await {
+        assert_eq!(event.event, "message", "{event:?}");
+        out.push(udesk_protocol::from_str(&event.data).unwrap());
+    }
+    out
+}
