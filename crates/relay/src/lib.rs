@@ -42,4 +42,4 @@ pub mod webhook;
 pub use app::{app, AppState};
 pub use config::Config;
 pub use error::AppError;
-pub use server::{start, RunningRelay};
+pub use server::{start, start_with_sim, RunningRelay};

@@ -99,9 +99,19 @@ async fn open_store(config: &Config) -> Result<Storage, StartError> {
 }
 
 /// Starts the relay on `listener` (already bound, so the caller knows the port) with its
-/// background tasks; with `--upstream sim` also the simulator on another loopback port,
-/// wired to send its webhooks here.
+/// background tasks; with `--upstream sim` also the simulator (its demo setup) on another
+/// loopback port, wired to send its webhooks here.
 pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay, StartError> {
+    start_with_sim(config, listener, SimConfig::default()).await
+}
+
+/// Like [`start`], with this simulator setup when `--upstream sim` (its webhook URL is set to
+/// this relay). Tests use it for a simulator without human-scale delays.
+pub async fn start_with_sim(
+    config: Config,
+    listener: TcpListener,
+    sim_config: SimConfig,
+) -> Result<RunningRelay, StartError> {
     let addr = listener.local_addr()?;
     let webhook_secret = secret(&config.webhook_secret, "webhook secret");
     let identity_secret = secret(&config.identity_secret, "identity secret");
@@ -120,7 +130,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay
         Upstream::Sim => {
             let sim_config = SimConfig {
                 webhook_url: Some(webhook_url.clone()),
-                ..SimConfig::default()
+                ..sim_config
             };
             let (email, token) = (sim_config.email.clone(), sim_config.token.clone());
             let sim_listener = TcpListener::bind(("127.0.0.1", 0)).await?;
