@@ -121,12 +121,17 @@ pub enum Resume {
     Query(u64),
 }
 
-type Inner = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
+pub type Inner =
+    Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
 
 /// An SSE reader.
 pub struct EventStream(Inner);
 
 impl EventStream {
+    pub fn new(inner: Inner) -> EventStream {
+        EventStream(inner)
+    }
+
     /// The next event with a name (skipping the bare `retry:` hint), or `None` when the stream
     /// ended or nothing came within `wait`.
     pub async fn next_within(&mut self, wait: Duration) -> Option<Event> {
