@@ -34,8 +34,10 @@ async fn main() -> ExitCode {
         }
     };
     // The one line on stdout: tests and scripts read the address from it.
-    println!("udesk-relay listening on http://{}", relay.addr);
-    let _ = std::io::stdout().flush();
+    // (A closed stdout must not kill the relay, so write errors are ignored.)
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "udesk-relay listening on http://{}", relay.addr);
+    let _ = stdout.flush();
 
     shutdown_signal().await;
     tracing::info!("shutting down");

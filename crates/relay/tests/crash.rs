@@ -125,3 +125,53 @@ async fn acknowledged_webhooks_survive_sigkill_and_restart() {
     let unique: HashSet<&str> = all.iter().map(|m| m.message.message_id.as_str()).collect();
     assert_eq!(unique.len(), 2000);
 }
+
+#[tokio::test]
+async fn sigterm_ends_open_streams_and_exits_cleanly() {
+    use futures_util::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut relay = RelayProcess::spawn(&args(&dir.path().join("relay.sqlite3"))).await;
+    let client = reqwest::Client::new();
+    let visitor: VisitorResponse = client
+        .post(relay.url("/v1/visitor"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let response = client
+        .get(format!(
+            "{}?token={}",
+            relay.url("/v1/events"),
+            visitor.token
+        ))
+        .send()
+        .await
+        .unwrap();
+    let mut body = response.bytes_stream();
+    body.next().await.unwrap().unwrap(); // the retry hint: the stream is open
+
+    let pid = relay.child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ended_cleanly = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                return false;
+            }
+        }
+        true
+    })
+    .await
+    .expect("the stream stayed open after SIGTERM");
+    assert!(ended_cleanly, "the stream broke instead of ending");
+    let exit = tokio::time::timeout(Duration::from_secs(10), relay.child.wait())
+        .await
+        .expect("the relay did not exit within 10 s of SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
