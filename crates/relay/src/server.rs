@@ -34,6 +34,8 @@ pub struct RunningRelay {
     pub webhook_url: String,
     /// The embedded simulator's agent console, when `--upstream sim`.
     pub console_url: Option<String>,
+    /// The base URL of the Udesk (or simulator) the relay calls.
+    pub upstream_url: String,
     state: AppState,
     server: JoinHandle<std::io::Result<()>>,
     upkeep: JoinHandle<()>,
@@ -147,6 +149,7 @@ pub async fn start_with_sim(
             (None, url.clone(), email.clone(), token.clone())
         }
     };
+    let upstream_url = base_url.clone();
     let udesk = Udesk::new(
         UdeskSettings {
             base_url,
@@ -197,6 +200,7 @@ pub async fn start_with_sim(
         addr,
         webhook_url,
         console_url,
+        upstream_url,
         state,
         server,
         upkeep,
