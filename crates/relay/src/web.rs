@@ -132,14 +132,15 @@ pub fn cors(origins: &[String]) -> CorsLayer {
 pub async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        let same_origin = !host.is_empty()
-            && (origin.strip_prefix("http://") == Some(host)
-                || origin.strip_prefix("https://") == Some(host));
+        // Behind a reverse proxy the browser's host may arrive as X-Forwarded-Host. (A page
+        // elsewhere cannot set that header on a victim's request without a CORS preflight.)
+        let origin_host = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
+        let same_origin = [header::HOST, HeaderName::from_static("x-forwarded-host")]
+            .iter()
+            .filter_map(|name| request.headers().get(name)?.to_str().ok())
+            .any(|host| origin_host == Some(host));
         let allowed = state
             .allowed_origins
             .iter()

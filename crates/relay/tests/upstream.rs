@@ -606,9 +606,19 @@ async fn only_configured_origins_may_call_cross_origin() {
     let (status, error, _) = error_body(with_origin("https://evil.example").await.unwrap()).await;
     assert_eq!((status, error.as_str()), (403, "origin_not_allowed"));
 
-    // The relay's own origin needs no configuration.
+    // The relay's own origin needs no configuration, also as a proxy forwards it.
     let own = format!("http://{}", t.relay.addr);
     assert_eq!(with_origin(&own).await.unwrap().status(), 200);
+    let proxied = t
+        .client
+        .get(t.url("/v1/queue_status"))
+        .bearer_auth(&v.token)
+        .header("origin", "https://chat.example")
+        .header("x-forwarded-host", "chat.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 200);
 
     // Preflight: allowed for the configured origin only.
     let preflight = |origin: &str| {
