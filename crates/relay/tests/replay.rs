@@ -187,3 +187,46 @@ async fn keep_alive_comments_flow_on_an_idle_stream() {
     }
     panic!("no keep-alive comment within 4 s: {seen:?}");
 }
+
+#[tokio::test]
+async fn a_stuck_browser_delays_nobody_and_catches_up_later() {
+    let t = start(&["--retention-count", "0"]).await;
+    let stuck = t.visitor().await;
+    let other = t.visitor().await;
+    // The stuck browser's stream is open but never read: once its socket buffers fill, the relay
+    // can write nothing more to it.
+    let mut stuck_stream = t.stream(&stuck.token, Resume::Fresh).await;
+    let mut other_stream = t.stream(&other.token, Resume::Fresh).await;
+
+    // ~26 MB in 200 events for the stuck browser: far more than loopback socket buffers hold,
+    // and more events than the relay queues per stream, so its live feed must lag.
+    let big = "字".repeat(43_000); // 129 KB of UTF-8
+    let ids: Vec<String> = (0..200).map(|i| format!("big{i}")).collect();
+    for id in &ids {
+        let body = serde_json::json!({"customer_token": stuck.customer_token, "assign_type": "agent",
+            "message": {"message_id": id, "data": {"content": big}}});
+        assert_eq!(
+            t.push(&body).await,
+            200,
+            "intake must not wait for a stuck reader"
+        );
+    }
+
+    // Everyone else is served at once.
+    let started = tokio::time::Instant::now();
+    t.push(&agent_push(&other.customer_token, &["hello"])).await;
+    assert_eq!(other_stream.message().await.message.message_id, "hello");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // When the stuck browser reads again, it gets everything, in order, once.
+    t.push(&agent_push(&stuck.customer_token, &["last"])).await;
+    let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    expected.push("last");
+    let got = stuck_stream.message_ids(expected.len()).await;
+    assert_eq!(got, expected);
+    stuck_stream.assert_quiet(QUIET).await;
+}
