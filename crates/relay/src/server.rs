@@ -196,6 +196,7 @@ pub async fn start_with_sim(
             .await
     });
     let upkeep = tokio::spawn(upkeep(state.clone()));
+    tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
     Ok(RunningRelay {
         addr,
         webhook_url,
