@@ -12,7 +12,7 @@
 //! | `POST /admin/webhook` `{"url": "…" \| null}` | where reply notifications go |
 //! | `POST /admin/agents/{id}` `{"online": bool}` | an agent's presence |
 
-use crate::error::{ApiError, UdeskJson, UdeskQuery};
+use crate::error::{ApiError, RestJson, RestQuery};
 use crate::faults::Faults;
 use crate::state::{AgentSession, Customer, RatingRecord, SurveyRecord, TranscriptEntry};
 use crate::webhook::DeliveryAttempt;
@@ -47,7 +47,7 @@ struct Filter {
 
 async fn transcripts(
     State(sim): State<Arc<Sim>>,
-    UdeskQuery(filter): UdeskQuery<Filter>,
+    RestQuery(filter): RestQuery<Filter>,
 ) -> Json<BTreeMap<String, Vec<TranscriptEntry>>> {
     let world = sim.world();
     Json(
@@ -78,7 +78,7 @@ struct Webhooks {
 
 async fn webhooks(
     State(sim): State<Arc<Sim>>,
-    UdeskQuery(filter): UdeskQuery<Filter>,
+    RestQuery(filter): RestQuery<Filter>,
 ) -> Json<Webhooks> {
     let attempts = sim
         .outbox
@@ -120,7 +120,7 @@ async fn faults(State(sim): State<Arc<Sim>>) -> Json<Faults> {
 
 async fn set_faults(
     State(sim): State<Arc<Sim>>,
-    UdeskJson(patch): UdeskJson<serde_json::Value>,
+    RestJson(patch): RestJson<serde_json::Value>,
 ) -> Result<Json<Faults>, ApiError> {
     let faults = sim.faults().patched(patch).map_err(ApiError::rest)?;
     tracing::info!(?faults, "fault knobs changed");
@@ -135,7 +135,7 @@ struct WebhookTarget {
 
 async fn set_webhook(
     State(sim): State<Arc<Sim>>,
-    UdeskJson(target): UdeskJson<WebhookTarget>,
+    RestJson(target): RestJson<WebhookTarget>,
 ) -> Result<Json<CodeResponse>, ApiError> {
     let url = target.url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
     if let Some(url) = &url {

@@ -17,7 +17,7 @@
 //!
 //! Errors are [`ApiError`] bodies with a 4xx status.
 
-use crate::error::{ApiError, UdeskJson, UdeskQuery};
+use crate::error::{ApiError, RestJson, RestQuery};
 use crate::state::{Sender, SessionState, TranscriptEntry};
 use crate::Sim;
 use axum::extract::{Path, State};
@@ -242,7 +242,7 @@ struct TranscriptView {
 
 async fn transcript(
     State(sim): State<Arc<Sim>>,
-    UdeskQuery(query): UdeskQuery<CustomerQuery>,
+    RestQuery(query): RestQuery<CustomerQuery>,
 ) -> Result<Json<TranscriptView>, ApiError> {
     if query.customer_token.is_empty() {
         return Err(ApiError::missing("customer_token").rest());
@@ -288,7 +288,7 @@ fn id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
-async fn pick_up(State(sim): State<Arc<Sim>>, UdeskJson(req): UdeskJson<SessionAction>) -> Done {
+async fn pick_up(State(sim): State<Arc<Sim>>, RestJson(req): RestJson<SessionAction>) -> Done {
     let agent_id = req
         .agent_id
         .ok_or_else(|| ApiError::missing("agent_id").rest())?;
@@ -308,18 +308,18 @@ fn text_kind() -> String {
     "message".to_owned()
 }
 
-async fn send(State(sim): State<Arc<Sim>>, UdeskJson(req): UdeskJson<SendRequest>) -> Done {
+async fn send(State(sim): State<Arc<Sim>>, RestJson(req): RestJson<SendRequest>) -> Done {
     let content = Content::from_parts(&req.kind, req.data).map_err(|e| ApiError::from(e).rest())?;
     let mut world = sim.world();
     done(sim.agent_says(&mut world, req.im_sub_session_id, content))
 }
 
-async fn survey(State(sim): State<Arc<Sim>>, UdeskJson(req): UdeskJson<SessionAction>) -> Done {
+async fn survey(State(sim): State<Arc<Sim>>, RestJson(req): RestJson<SessionAction>) -> Done {
     let mut world = sim.world();
     done(sim.invite_survey(&mut world, req.im_sub_session_id))
 }
 
-async fn transfer(State(sim): State<Arc<Sim>>, UdeskJson(req): UdeskJson<SessionAction>) -> Done {
+async fn transfer(State(sim): State<Arc<Sim>>, RestJson(req): RestJson<SessionAction>) -> Done {
     let agent_id = req
         .agent_id
         .ok_or_else(|| ApiError::missing("agent_id").rest())?;
@@ -327,7 +327,7 @@ async fn transfer(State(sim): State<Arc<Sim>>, UdeskJson(req): UdeskJson<Session
     done(sim.transfer(&mut world, req.im_sub_session_id, agent_id).map(drop))
 }
 
-async fn close(State(sim): State<Arc<Sim>>, UdeskJson(req): UdeskJson<SessionAction>) -> Done {
+async fn close(State(sim): State<Arc<Sim>>, RestJson(req): RestJson<SessionAction>) -> Done {
     let close_type = req
         .close_type
         .as_deref()
@@ -345,7 +345,7 @@ pub(crate) struct AgentPresence {
 pub(crate) async fn set_agent(
     State(sim): State<Arc<Sim>>,
     Path(agent_id): Path<u64>,
-    UdeskJson(req): UdeskJson<AgentPresence>,
+    RestJson(req): RestJson<AgentPresence>,
 ) -> Done {
     done(sim.set_agent_online(agent_id, req.online))
 }

@@ -171,6 +171,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for UdeskQuery<T> 
     }
 }
 
+/// [`UdeskJson`] for the console and admin pages: the same parsing, refused with a 4xx status.
+pub struct RestJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for RestJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match UdeskJson::from_request(req, state).await {
+            Ok(UdeskJson(value)) => Ok(RestJson(value)),
+            Err(err) => Err(err.rest()),
+        }
+    }
+}
+
+/// [`UdeskQuery`] for the console and admin pages: refused with a 4xx status.
+pub struct RestQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for RestQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match UdeskQuery::from_request_parts(parts, state).await {
+            Ok(UdeskQuery(value)) => Ok(RestQuery(value)),
+            Err(err) => Err(err.rest()),
+        }
+    }
+}
+
 /// The query string as a JSON object of strings (the last value wins for repeated keys).
 pub fn query_map(query: &str) -> Map<String, Value> {
     query
