@@ -137,7 +137,10 @@ async fn set_webhook(
     State(sim): State<Arc<Sim>>,
     RestJson(target): RestJson<WebhookTarget>,
 ) -> Result<Json<CodeResponse>, ApiError> {
-    let url = target.url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    let url = target
+        .url
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty());
     if let Some(url) = &url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(ApiError::bad("url", "must be an http(s) URL").rest());

@@ -215,7 +215,9 @@ pub async fn create_customer(
             let customer = crate::state::Customer {
                 id,
                 token: None,
-                nick_name: nick_name.or_else(|| email.clone()).unwrap_or_else(|| format!("客户{id}")),
+                nick_name: nick_name
+                    .or_else(|| email.clone())
+                    .unwrap_or_else(|| format!("客户{id}")),
                 email,
                 level: given(&fields.level),
                 tags,

@@ -83,7 +83,10 @@ mod tests {
     fn a_nonce_is_refused_within_fifteen_minutes_and_accepted_after() {
         let cache = NonceCache::default();
         assert_eq!(cache.use_once("n1", 1000), Ok(()));
-        assert_eq!(cache.use_once("n1", 1000 + 899), Err(SignError::NonceReused));
+        assert_eq!(
+            cache.use_once("n1", 1000 + 899),
+            Err(SignError::NonceReused)
+        );
         assert_eq!(cache.use_once("n2", 1000 + 899), Ok(()));
         assert_eq!(cache.use_once("n1", 1000 + 900), Ok(()), "window passed");
     }

@@ -122,7 +122,9 @@ impl std::str::FromStr for WebhookShape {
         match s {
             "messages" => Ok(WebhookShape::Messages),
             "message" => Ok(WebhookShape::Message),
-            other => Err(format!("unknown webhook shape {other:?} (messages | message)")),
+            other => Err(format!(
+                "unknown webhook shape {other:?} (messages | message)"
+            )),
         }
     }
 }
@@ -305,9 +307,7 @@ pub fn default_survey(show_type: ShowType) -> SurveyOptions {
             };
             format!("{face} {zh}")
         })),
-        star: Some(styled(&all, &|id, zh, _| {
-            format!("{}星 {zh}", 41 - id)
-        })),
+        star: Some(styled(&all, &|id, zh, _| format!("{}星 {zh}", 41 - id))),
     }
 }
 

@@ -56,10 +56,7 @@ fn done(result: Result<(), ApiError>) -> Done {
 }
 
 async fn page() -> impl IntoResponse {
-    (
-        [(header::CACHE_CONTROL, "no-cache")],
-        Html(PAGE),
-    )
+    ([(header::CACHE_CONTROL, "no-cache")], Html(PAGE))
 }
 
 /// What the console draws.
@@ -147,7 +144,11 @@ async fn state(State(sim): State<Arc<Sim>>) -> Json<ConsoleState> {
         .values()
         .filter_map(|c| c.token.as_ref().map(|t| (c, t)))
         .map(|(customer, token)| {
-            let transcript = world.transcripts.get(token).map(Vec::as_slice).unwrap_or_default();
+            let transcript = world
+                .transcripts
+                .get(token)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let current = world.current_session(token);
             let last_session = world
                 .sessions
@@ -324,7 +325,10 @@ async fn transfer(State(sim): State<Arc<Sim>>, RestJson(req): RestJson<SessionAc
         .agent_id
         .ok_or_else(|| ApiError::missing("agent_id").rest())?;
     let mut world = sim.world();
-    done(sim.transfer(&mut world, req.im_sub_session_id, agent_id).map(drop))
+    done(
+        sim.transfer(&mut world, req.im_sub_session_id, agent_id)
+            .map(drop),
+    )
 }
 
 async fn close(State(sim): State<Arc<Sim>>, RestJson(req): RestJson<SessionAction>) -> Done {

@@ -156,7 +156,12 @@ impl Sim {
                 )
             })?;
         let message = self.agent_message(&agent, session_id, content);
-        self.deliver(world, &session.customer_token, AssignType::Agent, vec![message]);
+        self.deliver(
+            world,
+            &session.customer_token,
+            AssignType::Agent,
+            vec![message],
+        );
         Ok(())
     }
 

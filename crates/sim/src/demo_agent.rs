@@ -158,7 +158,9 @@ impl Sim {
                 None => self.agent_says(
                     world,
                     session_id,
-                    Content::text("现在没有其他客服在线，无法转接。 No other agent is online to transfer to."),
+                    Content::text(
+                        "现在没有其他客服在线，无法转接。 No other agent is online to transfer to.",
+                    ),
                 ),
             },
             Action::Close => self.close_session(world, session_id, CloseType::Normal),
@@ -173,9 +175,8 @@ impl Sim {
         let session = world.sessions.get(&session_id)?;
         let current = session.agent_id?;
         let group = world.groups.iter().find(|g| g.id == session.group_id);
-        let online_other = |id: &u64| {
-            *id != current && world.agents.get(id).is_some_and(|a| a.online)
-        };
+        let online_other =
+            |id: &u64| *id != current && world.agents.get(id).is_some_and(|a| a.online);
         group
             .and_then(|g| g.agent_ids.iter().copied().find(online_other))
             .or_else(|| world.agents.keys().copied().find(online_other))
@@ -226,7 +227,9 @@ impl Sim {
         Content::Struct(StructData {
             cards: vec![StructCard {
                 title: Some("Udesk Chat 专业版 / Pro plan".into()),
-                description: Some("每坐席每月 99 元，含机器人与报表。 $15 per seat per month.".into()),
+                description: Some(
+                    "每坐席每月 99 元，含机器人与报表。 $15 per seat per month.".into(),
+                ),
                 img_url: Some(self.url("/media/demo.png")),
                 buttons: vec![
                     StructButton {

@@ -61,7 +61,10 @@ impl Faults {
     /// These faults with the fields `patch` names replaced.
     pub fn patched(&self, patch: serde_json::Value) -> Result<Faults, ApiError> {
         let serde_json::Value::Object(patch) = patch else {
-            return Err(ApiError::bad("body", "expected a JSON object of fault knobs"));
+            return Err(ApiError::bad(
+                "body",
+                "expected a JSON object of fault knobs",
+            ));
         };
         let mut merged = match serde_json::to_value(self) {
             Ok(serde_json::Value::Object(map)) => map,
@@ -99,7 +102,11 @@ impl EvenSpread {
 }
 
 /// Middleware on the API routes: injects the failures and timeouts the knobs ask for.
-pub(crate) async fn inject_api_faults(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+pub(crate) async fn inject_api_faults(
+    State(sim): State<Arc<Sim>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let faults = sim.faults();
     if sim.fail_spread.hits(faults.fail_percent) {
         tracing::info!(path = %req.uri().path(), "fault: failing an API call with 503");
@@ -133,10 +140,7 @@ mod tests {
     fn percentages_spread_evenly() {
         let spread = EvenSpread::default();
         let hits: Vec<bool> = (0..8).map(|_| spread.hits(25)).collect();
-        assert_eq!(
-            hits,
-            [false, false, false, true, false, false, false, true]
-        );
+        assert_eq!(hits, [false, false, false, true, false, false, false, true]);
         let all = EvenSpread::default();
         assert!((0..10).all(|_| all.hits(100)));
         let none = EvenSpread::default();

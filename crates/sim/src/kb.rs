@@ -390,7 +390,10 @@ fn is_han(c: char) -> bool {
 
 /// Particles that carry no meaning for matching (吗, 呢, 的, …).
 fn is_han_filler(c: char) -> bool {
-    matches!(c, '吗' | '呢' | '吧' | '啊' | '呀' | '的' | '了' | '么' | '哦' | '嘛')
+    matches!(
+        c,
+        '吗' | '呢' | '吧' | '啊' | '呀' | '的' | '了' | '么' | '哦' | '嘛'
+    )
 }
 
 fn is_stop_word(word: &str) -> bool {
@@ -418,9 +421,10 @@ fn stem(word: &str) -> String {
             return base.to_owned();
         }
     }
-    if let Some(base) = w.strip_suffix("es").filter(|b| {
-        b.ends_with('s') || b.ends_with('x') || b.ends_with("ch") || b.ends_with("sh")
-    }) {
+    if let Some(base) = w
+        .strip_suffix("es")
+        .filter(|b| b.ends_with('s') || b.ends_with('x') || b.ends_with("ch") || b.ends_with("sh"))
+    {
         return base.to_owned();
     }
     match w.strip_suffix('s') {
@@ -455,12 +459,21 @@ mod tests {
         let f = features("如何退货？");
         assert!(f.contains("b:退货"));
         assert!(f.contains("b:如何"));
-        assert!(!features("退货吗").contains("b:货吗"), "particles are dropped");
+        assert!(
+            !features("退货吗").contains("b:货吗"),
+            "particles are dropped"
+        );
     }
 
     #[test]
     fn asking_for_a_person_is_recognised() {
-        for text in ["人工", "转人工", "我要人工客服", "human please", "Talk to an AGENT!"] {
+        for text in [
+            "人工",
+            "转人工",
+            "我要人工客服",
+            "human please",
+            "Talk to an AGENT!",
+        ] {
             assert!(asks_for_human(text), "{text}");
         }
         for text in ["如何退货", "how do I return an item"] {

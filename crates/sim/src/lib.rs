@@ -239,13 +239,14 @@ fn app(sim: Arc<Sim>) -> Router {
         .route("/im/customer_status", get(api::customer_status))
         .route("/im/agent_status", get(api::agent_status))
         .route("/im/robot/evaluations", post(api::rate_robot_answer));
-    let open_api = im
-        .clone()
-        .route("/customers", post(api::create_customer));
+    let open_api = im.clone().route("/customers", post(api::create_customer));
     let signed = Router::new()
         .merge(im)
         .nest("/open_api_v1", open_api)
-        .route_layer(from_fn_with_state(Arc::clone(&sim), auth::require_signature))
+        .route_layer(from_fn_with_state(
+            Arc::clone(&sim),
+            auth::require_signature,
+        ))
         .route_layer(from_fn_with_state(
             Arc::clone(&sim),
             faults::inject_api_faults,
@@ -263,7 +264,8 @@ fn app(sim: Arc<Sim>) -> Router {
 }
 
 async fn not_found(uri: axum::http::Uri) -> impl IntoResponse {
-    ApiError::new(Code(404), format!("no such route: {}", uri.path())).with_status(StatusCode::NOT_FOUND)
+    ApiError::new(Code(404), format!("no such route: {}", uri.path()))
+        .with_status(StatusCode::NOT_FOUND)
 }
 
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> impl IntoResponse {

@@ -145,7 +145,8 @@ fn config_from(args: &Args) -> Result<SimConfig, Box<dyn std::error::Error>> {
 }
 
 fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(value).map_err(|_| format!("{flag} must be a number of seconds ≥ 0"))
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| format!("{flag} must be a number of seconds ≥ 0"))
 }
 
 async fn shutdown_signal() {

@@ -109,7 +109,9 @@ impl Sim {
             }
             SessionState::Assigning => CreateSessionResponse {
                 code: Code::QUEUED,
-                message: Some("正在为您分配客服，请稍候。 (An agent is being assigned.)".to_owned()),
+                message: Some(
+                    "正在为您分配客服，请稍候。 (An agent is being assigned.)".to_owned(),
+                ),
                 assign_type: Some(AssignType::Agent),
                 assign_info: Some(AssignInfo::Agent(AgentInfo {
                     im_sub_session_id: Some(0),
@@ -182,9 +184,7 @@ impl Sim {
             return Ok((group, Some(agent_id)));
         }
         match req.group_id {
-            Some(group_id) if world.groups.iter().any(|g| g.id == group_id) => {
-                Ok((group_id, None))
-            }
+            Some(group_id) if world.groups.iter().any(|g| g.id == group_id) => Ok((group_id, None)),
             Some(group_id) => Err(ApiError::bad(
                 "group_id",
                 format!("no group with id {group_id}"),
@@ -299,7 +299,11 @@ impl Sim {
     }
 
     /// A person at the console takes a waiting customer, whatever the queue order and capacity.
-    pub(crate) fn pick_up(self: &Arc<Self>, session_id: u64, agent_id: u64) -> Result<(), ApiError> {
+    pub(crate) fn pick_up(
+        self: &Arc<Self>,
+        session_id: u64,
+        agent_id: u64,
+    ) -> Result<(), ApiError> {
         let mut world = self.world();
         let session = open_session(&world, session_id)?.clone();
         if session.state != SessionState::Queued {
@@ -309,7 +313,10 @@ impl Sim {
             ));
         }
         if !world.agents.contains_key(&agent_id) {
-            return Err(ApiError::bad("agent_id", format!("no agent with id {agent_id}")));
+            return Err(ApiError::bad(
+                "agent_id",
+                format!("no agent with id {agent_id}"),
+            ));
         }
         for group in &mut world.groups {
             group.queue.retain(|id| *id != session_id);
@@ -378,7 +385,12 @@ impl Sim {
             Some(agent) => self.agent_event(&agent, session_id, EventKind::Close, data),
             None => self.system_event(session_id, EventKind::Close, data),
         };
-        self.deliver(world, &session.customer_token, AssignType::Agent, vec![event]);
+        self.deliver(
+            world,
+            &session.customer_token,
+            AssignType::Agent,
+            vec![event],
+        );
         self.dispatch(world);
         Ok(())
     }
@@ -407,7 +419,12 @@ impl Sim {
                     format!("agent {to_agent} is offline"),
                 ))
             }
-            None => return Err(ApiError::bad("agent_id", format!("no agent with id {to_agent}"))),
+            None => {
+                return Err(ApiError::bad(
+                    "agent_id",
+                    format!("no agent with id {to_agent}"),
+                ))
+            }
         };
         let new_id = world.new_session_id();
         let group_id = world
@@ -454,7 +471,12 @@ impl Sim {
         if let Content::Event(_, data) = &mut event.content {
             data.im_sub_session_id = Some(new_id);
         }
-        self.deliver(world, &session.customer_token, AssignType::Agent, vec![event]);
+        self.deliver(
+            world,
+            &session.customer_token,
+            AssignType::Agent,
+            vec![event],
+        );
         if target.scripted {
             self.schedule_greeting(new_id);
         }
@@ -495,12 +517,21 @@ impl Sim {
             ..EventData::default()
         };
         let event = self.agent_event(&agent, session_id, EventKind::Survey, data);
-        self.deliver(world, &session.customer_token, AssignType::Agent, vec![event]);
+        self.deliver(
+            world,
+            &session.customer_token,
+            AssignType::Agent,
+            vec![event],
+        );
         Ok(())
     }
 
     /// Brings an agent online or offline; coming online lets the queue move.
-    pub(crate) fn set_agent_online(self: &Arc<Self>, agent_id: u64, online: bool) -> Result<(), ApiError> {
+    pub(crate) fn set_agent_online(
+        self: &Arc<Self>,
+        agent_id: u64,
+        online: bool,
+    ) -> Result<(), ApiError> {
         let mut world = self.world();
         let agent = world
             .agents

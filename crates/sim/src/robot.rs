@@ -60,7 +60,14 @@ mod tests {
 
     #[test]
     fn wordings_of_the_same_question_meet_the_same_entry() {
-        let zh = ["如何申请退货？", "怎么退货", "我想退货可以吗", "退货流程", "买的东西怎么退回去？", "ＦＡＱ：退换货怎么操作？"];
+        let zh = [
+            "如何申请退货？",
+            "怎么退货",
+            "我想退货可以吗",
+            "退货流程",
+            "买的东西怎么退回去？",
+            "ＦＡＱ：退换货怎么操作？",
+        ];
         for q in zh {
             assert_eq!(ask(q).question_id, 101, "{q}");
         }
@@ -108,7 +115,14 @@ mod tests {
 
     #[test]
     fn small_talk_is_question_zero() {
-        for q in ["你好", "您好！", "hello", "Hi there", "thanks a lot", "谢谢"] {
+        for q in [
+            "你好",
+            "您好！",
+            "hello",
+            "Hi there",
+            "thanks a lot",
+            "谢谢",
+        ] {
             let a = ask(q);
             assert_eq!(a.question_id, 0, "{q}");
             assert!(a.question_title.is_some(), "{q} matched small talk");
@@ -121,11 +135,17 @@ mod tests {
         let kb = KnowledgeBase::bundled();
         let zh = ask("量子计算机的原理");
         assert_eq!(zh.question_id, 0);
-        assert_eq!(zh.answer.as_deref(), Some(kb.robot.unknow_message.zh.as_str()));
+        assert_eq!(
+            zh.answer.as_deref(),
+            Some(kb.robot.unknow_message.zh.as_str())
+        );
         assert!(zh.question_title.is_none());
         assert_eq!(zh.gus_list.len(), SUGGESTIONS);
         let en = ask("explain quantum chromodynamics");
-        assert_eq!(en.answer.as_deref(), Some(kb.robot.unknow_message.en.as_str()));
+        assert_eq!(
+            en.answer.as_deref(),
+            Some(kb.robot.unknow_message.en.as_str())
+        );
     }
 
     #[test]

@@ -165,10 +165,7 @@ impl World {
         let entry = TranscriptEntry {
             seq,
             at_ms: unix_millis(),
-            created_at: message
-                .message_created_at
-                .clone()
-                .unwrap_or_else(now_text),
+            created_at: message.message_created_at.clone().unwrap_or_else(now_text),
             from,
             assign_type,
             message_id: message.message_id.clone(),

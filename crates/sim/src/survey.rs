@@ -27,8 +27,10 @@ impl Sim {
         if !survey.enabled {
             return Err(ApiError::bad("option_id", "surveys are turned off"));
         }
-        if matches!(session.state, SessionState::Queued | SessionState::Assigning)
-            || session.agent_id.is_none()
+        if matches!(
+            session.state,
+            SessionState::Queued | SessionState::Assigning
+        ) || session.agent_id.is_none()
         {
             return Err(ApiError::bad(
                 "im_sub_session_id",
@@ -44,11 +46,8 @@ impl Sim {
             (Some(choice), _) => choice.text.clone(),
             (None, Some(option)) => option.text.clone(),
             (None, None) => {
-                let valid: Vec<String> = survey
-                    .choices()
-                    .iter()
-                    .map(|c| c.id.to_string())
-                    .collect();
+                let valid: Vec<String> =
+                    survey.choices().iter().map(|c| c.id.to_string()).collect();
                 return Err(ApiError::bad(
                     "option_id",
                     format!(
@@ -102,7 +101,10 @@ impl Sim {
             .ok_or_else(|| {
                 ApiError::bad(
                     "message_id",
-                    format!("no robot answer {} was sent to this customer", req.message_id),
+                    format!(
+                        "no robot answer {} was sent to this customer",
+                        req.message_id
+                    ),
                 )
             })?;
         if sent.question_id == 0 {

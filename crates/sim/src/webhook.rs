@@ -196,8 +196,14 @@ async fn deliver(sim: &Arc<Sim>, push: &Push) -> bool {
     loop {
         attempt += 1;
         let Some(url) = sim.outbox.url() else {
-            sim.outbox
-                .record(attempt_record(push, attempt, Ok(0), Outcome::NotSent, false, 0));
+            sim.outbox.record(attempt_record(
+                push,
+                attempt,
+                Ok(0),
+                Outcome::NotSent,
+                false,
+                0,
+            ));
             return true;
         };
         let started = Instant::now();
@@ -227,8 +233,14 @@ async fn deliver(sim: &Arc<Sim>, push: &Push) -> bool {
                     Outcome::GaveUp
                 };
                 let elapsed = started.elapsed().as_millis() as u64;
-                sim.outbox
-                    .record(attempt_record(push, attempt + 1, again, outcome, true, elapsed));
+                sim.outbox.record(attempt_record(
+                    push,
+                    attempt + 1,
+                    again,
+                    outcome,
+                    true,
+                    elapsed,
+                ));
             }
             return true;
         }
@@ -241,8 +253,9 @@ async fn deliver(sim: &Arc<Sim>, push: &Push) -> bool {
         if let Err((_, error)) = &result {
             tracing::warn!(customer = %push.customer_token, push = push.id, attempt, %error, "webhook push failed");
         }
-        sim.outbox
-            .record(attempt_record(push, attempt, result, outcome, false, elapsed));
+        sim.outbox.record(attempt_record(
+            push, attempt, result, outcome, false, elapsed,
+        ));
         if out_of_tries {
             tracing::error!(customer = %push.customer_token, push = push.id, "webhook push given up");
             return true;
@@ -254,7 +267,11 @@ async fn deliver(sim: &Arc<Sim>, push: &Push) -> bool {
 }
 
 /// POSTs the body; `Ok(status)` for a 2xx answer within the timeout.
-async fn post(sim: &Sim, url: &str, body: &serde_json::Value) -> Result<u16, (Option<u16>, String)> {
+async fn post(
+    sim: &Sim,
+    url: &str,
+    body: &serde_json::Value,
+) -> Result<u16, (Option<u16>, String)> {
     let response = sim
         .outbox
         .client

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{now, nonce, query_of, Sim, EMAIL, TOKEN};
+use common::{nonce, now, query_of, Sim, EMAIL, TOKEN};
 use serde_json::{json, Value};
 use udesk_protocol::sign::{sign_v1, SignedQuery};
 
@@ -11,7 +11,10 @@ use udesk_protocol::sign::{sign_v1, SignedQuery};
 fn refusal(answer: &Value) -> (i64, String) {
     let code = answer["code"].as_i64().expect("a code");
     let message = answer["message"].as_str().unwrap_or_default().to_owned();
-    assert!(code == 1000 || !message.is_empty(), "refusal without a message: {answer}");
+    assert!(
+        code == 1000 || !message.is_empty(),
+        "refusal without a message: {answer}"
+    );
     (code, message)
 }
 
@@ -30,27 +33,44 @@ async fn calls_without_a_good_signature_are_refused_with_udesk_codes() {
     assert_eq!(unsigned.0, 2059, "{unsigned:?}");
 
     let wrong_token = SignedQuery::v2(EMAIL, "not-the-token", now(), &nonce());
-    let (code, message) = refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&wrong_token))).await);
+    let (code, message) =
+        refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&wrong_token))).await);
     assert_eq!(code, 2059);
     assert!(message.contains("sign"), "{message}");
 
     let wrong_email = SignedQuery::v2("someone@else.com", TOKEN, now(), &nonce());
-    assert_eq!(refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&wrong_email))).await).0, 2059);
+    assert_eq!(
+        refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&wrong_email))).await).0,
+        2059
+    );
 
     let mut bad_time = SignedQuery::v2(EMAIL, TOKEN, now(), &nonce());
     bad_time.timestamp = "yesterday".into();
-    assert_eq!(refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&bad_time))).await).0, 20621);
+    assert_eq!(
+        refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&bad_time))).await).0,
+        20621
+    );
 
     let stale = SignedQuery::v2(EMAIL, TOKEN, now() - 600, &nonce());
-    assert_eq!(refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&stale))).await).0, 20622);
+    assert_eq!(
+        refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&stale))).await).0,
+        20622
+    );
 
     let mut no_nonce = SignedQuery::v2(EMAIL, TOKEN, now(), "n");
     no_nonce.nonce = None;
-    assert_eq!(refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&no_nonce))).await).0, 20624);
+    assert_eq!(
+        refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&no_nonce))).await).0,
+        20624
+    );
 
     let once = SignedQuery::v2(EMAIL, TOKEN, now(), &nonce());
     let url = format!("{path}?{}", query_of(&once));
-    assert_eq!(refusal(&raw_get(&sim, &url).await).0, 1000, "first use of the nonce");
+    assert_eq!(
+        refusal(&raw_get(&sim, &url).await).0,
+        1000,
+        "first use of the nonce"
+    );
     let (code, message) = refusal(&raw_get(&sim, &url).await);
     assert_eq!(code, 20623, "replayed nonce: {message}");
 
@@ -62,7 +82,10 @@ async fn calls_without_a_good_signature_are_refused_with_udesk_codes() {
     );
     assert_eq!(refusal(&raw_get(&sim, &v1).await).0, 1000);
     assert_eq!(refusal(&raw_get(&sim, &v1).await).0, 1000);
-    let v1_wrong = format!("{path}?email={EMAIL}&timestamp={ts}&sign={}", sign_v1(EMAIL, "x", ts));
+    let v1_wrong = format!(
+        "{path}?email={EMAIL}&timestamp={ts}&sign={}",
+        sign_v1(EMAIL, "x", ts)
+    );
     assert_eq!(refusal(&raw_get(&sim, &v1_wrong).await).0, 2059);
 
     // Signed POSTs are refused the same way, and nothing happens.
@@ -74,11 +97,32 @@ async fn calls_without_a_good_signature_are_refused_with_udesk_codes() {
         .await
         .unwrap();
     assert_eq!(res.json::<Value>().await.unwrap()["code"], 2059);
-    assert!(sim.admin("/admin/customers").await.as_array().unwrap().is_empty());
+    assert!(sim
+        .admin("/admin/customers")
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     // Pages that are not Udesk's API need no signature.
-    assert_eq!(sim.http.get(sim.url("/console")).send().await.unwrap().status(), 200);
-    assert_eq!(sim.http.get(sim.url("/media/demo.png")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        sim.http
+            .get(sim.url("/console"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        sim.http
+            .get(sim.url("/media/demo.png"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     sim.sim.shutdown().await;
 }
 
@@ -88,7 +132,10 @@ async fn every_route_is_served_under_both_prefixes_and_both_survey_paths() {
     for (i, prefix) in ["", "/open_api_v1"].into_iter().enumerate() {
         let customer = format!("c_prefix_{i}");
         let robot = sim
-            .post(&format!("{prefix}/im/sessions"), json!({"customer_token": customer}))
+            .post(
+                &format!("{prefix}/im/sessions"),
+                json!({"customer_token": customer}),
+            )
             .await;
         assert_eq!(robot["assign_type"], "robot", "{prefix}: {robot}");
         let sent = sim
@@ -128,7 +175,10 @@ async fn every_route_is_served_under_both_prefixes_and_both_survey_paths() {
                 json!({"customer_token": customer, "message_id": "nope", "question_id": 1, "useful": true}),
             )
             .await;
-        assert_eq!(rating["code"], 2005, "the route exists and checks its input: {rating}");
+        assert_eq!(
+            rating["code"], 2005,
+            "the route exists and checks its input: {rating}"
+        );
     }
     let customer = sim
         .post(
@@ -149,7 +199,10 @@ async fn a_robot_session_welcomes_and_creates_an_anonymous_customer() {
     assert_eq!(info["robot_name"], "小U");
     assert_eq!(info["welcome_message"], answer["message"]);
     assert!(info["unknow_message"].as_str().unwrap().contains("抱歉"));
-    assert!(info["robot_avatar"].as_str().unwrap().ends_with("/media/avatar/robot.png"));
+    assert!(info["robot_avatar"]
+        .as_str()
+        .unwrap()
+        .ends_with("/media/avatar/robot.png"));
     let customers = sim.admin("/admin/customers").await;
     let c = &customers[0];
     assert_eq!(c["nick_name"], "API匿名用户(c_anon_1)");
@@ -167,19 +220,46 @@ async fn create_session_names_what_is_wrong_with_its_input() {
     let cases = [
         (json!({}), 2062, "customer_token"),
         (json!({"customer_token": ""}), 2062, "customer_token"),
-        (json!({"customer_token": "has space"}), 2005, "customer_token"),
+        (
+            json!({"customer_token": "has space"}),
+            2005,
+            "customer_token",
+        ),
         (json!({"customer_token": 42}), 2005, "customer_token"),
-        (json!({"customer_token": "c_1", "group_id": "abc"}), 2005, "group_id"),
-        (json!({"customer_token": "c_1", "group_id": 99}), 2005, "group_id"),
-        (json!({"customer_token": "c_1", "agent_id": 99}), 2005, "agent_id"),
-        (json!({"customer_token": "c_1", "assign_type": 7}), 2005, "assign_type"),
-        (json!({"customer_token": "c_1", "agent_id": -3}), 2005, "agent_id"),
+        (
+            json!({"customer_token": "c_1", "group_id": "abc"}),
+            2005,
+            "group_id",
+        ),
+        (
+            json!({"customer_token": "c_1", "group_id": 99}),
+            2005,
+            "group_id",
+        ),
+        (
+            json!({"customer_token": "c_1", "agent_id": 99}),
+            2005,
+            "agent_id",
+        ),
+        (
+            json!({"customer_token": "c_1", "assign_type": 7}),
+            2005,
+            "assign_type",
+        ),
+        (
+            json!({"customer_token": "c_1", "agent_id": -3}),
+            2005,
+            "agent_id",
+        ),
     ];
     for (body, code, field) in cases {
         let answer = sim.post("/im/sessions", body.clone()).await;
         let (got, message) = refusal(&answer);
         assert_eq!(got, code, "{body} → {answer}");
-        assert!(message.contains(field), "{body}: message {message:?} should name {field}");
+        assert!(
+            message.contains(field),
+            "{body}: message {message:?} should name {field}"
+        );
     }
     for garbage in ["{", "[1, 2]", "\"text\""] {
         let res = sim
@@ -261,11 +341,27 @@ async fn send_message_checks_customer_session_type_and_message_id() {
         (ok(json!({"customer_token": null})), 2062, "customer_token"),
         (ok(json!({"data": null})), 2062, "data"),
         (ok(json!({"data": {"content": 3}})), 2005, "data.content"),
-        (ok(json!({"data": {"text": "no content"}})), 2062, "data.content"),
-        (ok(json!({"customer_token": "c_nobody"})), 2005, "customer_token"),
+        (
+            ok(json!({"data": {"text": "no content"}})),
+            2062,
+            "data.content",
+        ),
+        (
+            ok(json!({"customer_token": "c_nobody"})),
+            2005,
+            "customer_token",
+        ),
         (ok(json!({"im_sub_session_id": 999_999})), 9200, "999999"),
-        (ok(json!({"im_sub_session_id": other})), 9200, &other.to_string()),
-        (ok(json!({"im_sub_session_id": "abc"})), 2005, "im_sub_session_id"),
+        (
+            ok(json!({"im_sub_session_id": other})),
+            9200,
+            &other.to_string(),
+        ),
+        (
+            ok(json!({"im_sub_session_id": "abc"})),
+            2005,
+            "im_sub_session_id",
+        ),
         (
             ok(json!({"type": "image", "data": {"content": "http://x/a.png"}})),
             2005,
@@ -281,16 +377,31 @@ async fn send_message_checks_customer_session_type_and_message_id() {
         let answer = sim.post("/im/messages", body.clone()).await;
         let (got, message) = refusal(&answer);
         assert_eq!(got, code, "{body} → {answer}");
-        assert!(message.contains(needle), "{body}: {message:?} should mention {needle}");
+        assert!(
+            message.contains(needle),
+            "{body}: {message:?} should mention {needle}"
+        );
     }
 
     // Every kind a customer may send to an agent is accepted.
     for (kind, data) in [
-        ("message", json!({"content": "<b>hi</b>", "font": "微软雅黑"})),
+        (
+            "message",
+            json!({"content": "<b>hi</b>", "font": "微软雅黑"}),
+        ),
         ("image", json!({"content": "https://example.com/a.png"})),
-        ("audio", json!({"content": "https://example.com/a.wav", "duration": 3})),
-        ("video", json!({"content": "https://example.com/a.mp4", "filesize": "1.2M"})),
-        ("file", json!({"content": "https://example.com/a.pdf", "filename": "a.pdf"})),
+        (
+            "audio",
+            json!({"content": "https://example.com/a.wav", "duration": 3}),
+        ),
+        (
+            "video",
+            json!({"content": "https://example.com/a.mp4", "filesize": "1.2M"}),
+        ),
+        (
+            "file",
+            json!({"content": "https://example.com/a.pdf", "filename": "a.pdf"}),
+        ),
         ("rich", json!({"content": "<p>rich</p>"})),
     ] {
         let answer = sim
@@ -304,11 +415,16 @@ async fn send_message_checks_customer_session_type_and_message_id() {
 
     // A resend with the same message_id is accepted once; another customer cannot reuse it.
     let id = nonce();
-    let body = ok(json!({"message_id": id, "im_sub_session_id": session, "data": {"content": "only once"}}));
+    let body = ok(
+        json!({"message_id": id, "im_sub_session_id": session, "data": {"content": "only once"}}),
+    );
     assert_eq!(sim.post("/im/messages", body.clone()).await["code"], 1000);
     assert_eq!(sim.post("/im/messages", body).await["code"], 1000);
     let t = sim.transcript("c_send").await;
-    assert_eq!(t.iter().filter(|e| e["message_id"] == id.as_str()).count(), 1);
+    assert_eq!(
+        t.iter().filter(|e| e["message_id"] == id.as_str()).count(),
+        1
+    );
     let stolen = json!({"customer_token": "c_other", "message_id": id, "data": {"content": "x"}});
     assert_eq!(sim.post("/im/messages", stolen).await["code"], 2005);
 
@@ -331,16 +447,25 @@ async fn status_calls_report_customers_and_agents() {
     assert_eq!(missing["code"], 2062, "{missing}");
     let unknown = sim.get("/im/queue_status", "customer_token=c_ghost").await;
     assert_eq!(unknown["code"], 2005, "{unknown}");
-    let ghost = sim.get("/im/customer_status", "customer_token=c_ghost").await;
-    assert_eq!((ghost["code"].as_i64(), ghost["status"].as_i64()), (Some(1000), Some(3)));
+    let ghost = sim
+        .get("/im/customer_status", "customer_token=c_ghost")
+        .await;
+    assert_eq!(
+        (ghost["code"].as_i64(), ghost["status"].as_i64()),
+        (Some(1000), Some(3))
+    );
 
     sim.robot_session("c_status").await;
     assert_eq!(sim.queue_status("c_status").await, ("未排队".into(), 0));
-    let status = sim.get("/im/customer_status", "customer_token=c_status").await;
+    let status = sim
+        .get("/im/customer_status", "customer_token=c_status")
+        .await;
     assert_eq!(status["status"], 0);
     assert_eq!(sim.agent_session("c_status").await["code"], 1000);
     assert_eq!(sim.queue_status("c_status").await, ("会话中".into(), 0));
-    let status = sim.get("/im/customer_status", "customer_token=c_status").await;
+    let status = sim
+        .get("/im/customer_status", "customer_token=c_status")
+        .await;
     assert_eq!(status["status"], 1);
 
     let all = sim.get("/im/agent_status", "").await;
@@ -350,8 +475,14 @@ async fn status_calls_report_customers_and_agents() {
     assert_eq!(agents[2]["im_status"], "offline");
     let vip = sim.get("/im/agent_status", "group_id=3").await;
     assert_eq!(vip["agents"][0]["name"], "Bob");
-    assert_eq!(sim.get("/im/agent_status", "group_id=99").await["code"], 2005);
-    assert_eq!(sim.get("/im/agent_status", "group_id=x").await["code"], 2005);
+    assert_eq!(
+        sim.get("/im/agent_status", "group_id=99").await["code"],
+        2005
+    );
+    assert_eq!(
+        sim.get("/im/agent_status", "group_id=x").await["code"],
+        2005
+    );
     sim.sim.shutdown().await;
 }
 
@@ -378,7 +509,10 @@ async fn open_api_customers_are_keyed_by_open_api_token() {
         .iter()
         .find(|c| c["token"] == "c_42")
         .unwrap();
-    assert_eq!((c["nick_name"].as_str(), c["anonymous"].as_bool()), (Some("Visitor 42"), Some(false)));
+    assert_eq!(
+        (c["nick_name"].as_str(), c["anonymous"].as_bool()),
+        (Some("Visitor 42"), Some(false))
+    );
     assert_eq!(c["tags"], json!(["web", "trial"]));
     // Creating it again returns the same customer.
     let again = sim
@@ -402,18 +536,43 @@ async fn open_api_customers_are_keyed_by_open_api_token() {
     for (body, code, field) in [
         (json!({}), 2062, "customer"),
         (json!({"customer": {}}), 2062, "customer.nick_name"),
-        (json!({"customer": {"nick_name": "x", "open_api_token": "bad token!"}}), 2005, "customer.open_api_token"),
-        (json!({"customer": {"nick_name": "x", "email": "not-an-email"}}), 2005, "customer.email"),
-        (json!({"customer": {"nick_name": "x", "level": "gold"}}), 2005, "customer.level"),
-        (json!({"customer": {"nick_name": 5}}), 2005, "customer.nick_name"),
+        (
+            json!({"customer": {"nick_name": "x", "open_api_token": "bad token!"}}),
+            2005,
+            "customer.open_api_token",
+        ),
+        (
+            json!({"customer": {"nick_name": "x", "email": "not-an-email"}}),
+            2005,
+            "customer.email",
+        ),
+        (
+            json!({"customer": {"nick_name": "x", "level": "gold"}}),
+            2005,
+            "customer.level",
+        ),
+        (
+            json!({"customer": {"nick_name": 5}}),
+            2005,
+            "customer.nick_name",
+        ),
     ] {
         let answer = sim.post("/open_api_v1/customers", body.clone()).await;
         let (got, message) = refusal(&answer);
         assert_eq!(got, code, "{body} → {answer}");
-        assert!(message.contains(field), "{body}: {message:?} should name {field}");
+        assert!(
+            message.contains(field),
+            "{body}: {message:?} should name {field}"
+        );
     }
     // Only under the Open API prefix, like Udesk.
-    let res = sim.http.post(sim.signed("/customers", "")).json(&json!({})).send().await.unwrap();
+    let res = sim
+        .http
+        .post(sim.signed("/customers", ""))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     sim.sim.shutdown().await;
 }
@@ -431,24 +590,55 @@ async fn surveys_are_checked_and_recorded() {
     assert_eq!(options["star"]["options"][4]["remark_option"], "required");
 
     let cases = [
-        (json!({"im_sub_session_id": 424_242, "option_id": 36}), 9200, "424242"),
-        (json!({"im_sub_session_id": session, "option_id": 99}), 2005, "option_id"),
+        (
+            json!({"im_sub_session_id": 424_242, "option_id": 36}),
+            9200,
+            "424242",
+        ),
+        (
+            json!({"im_sub_session_id": session, "option_id": 99}),
+            2005,
+            "option_id",
+        ),
         (json!({"im_sub_session_id": session}), 2062, "option_id"),
         (json!({"option_id": 36}), 2062, "im_sub_session_id"),
-        (json!({"im_sub_session_id": "x", "option_id": 36}), 2005, "im_sub_session_id"),
-        (json!({"im_sub_session_id": session, "option_id": 40}), 2062, "remark"),
-        (json!({"im_sub_session_id": session, "option_id": 40, "remark": "  "}), 2062, "remark"),
+        (
+            json!({"im_sub_session_id": "x", "option_id": 36}),
+            2005,
+            "im_sub_session_id",
+        ),
+        (
+            json!({"im_sub_session_id": session, "option_id": 40}),
+            2062,
+            "remark",
+        ),
+        (
+            json!({"im_sub_session_id": session, "option_id": 40, "remark": "  "}),
+            2062,
+            "remark",
+        ),
     ];
     for (body, code, needle) in cases {
         let answer = sim.post("/im/sessions/survey", body.clone()).await;
         let (got, message) = refusal(&answer);
         assert_eq!(got, code, "{body} → {answer}");
-        assert!(message.contains(needle), "{body}: {message:?} should mention {needle}");
+        assert!(
+            message.contains(needle),
+            "{body}: {message:?} should mention {needle}"
+        );
     }
-    assert!(sim.admin("/admin/surveys").await.as_array().unwrap().is_empty());
+    assert!(sim
+        .admin("/admin/surveys")
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     let first = sim
-        .post("/im_sessions/survey", json!({"im_sub_session_id": session, "option_id": 36}))
+        .post(
+            "/im_sessions/survey",
+            json!({"im_sub_session_id": session, "option_id": 36}),
+        )
         .await;
     assert_eq!(first["code"], 1000);
     let second = sim
@@ -459,7 +649,11 @@ async fn surveys_are_checked_and_recorded() {
         .await;
     assert_eq!(second["code"], 1000, "{second}");
     let surveys = sim.admin("/admin/surveys").await;
-    assert_eq!(surveys.as_array().unwrap().len(), 1, "the second answer replaced the first");
+    assert_eq!(
+        surveys.as_array().unwrap().len(),
+        1,
+        "the second answer replaced the first"
+    );
     assert_eq!(surveys[0]["option_id"], 40);
     assert_eq!(surveys[0]["remark"], "太慢了");
     assert_eq!(surveys[0]["customer_token"], "c_survey");
@@ -492,27 +686,70 @@ async fn robot_answers_are_rated_once_per_answer() {
     assert_eq!(small_talk.1, 0);
     let theirs = &answers(sim.transcript("c_rate2").await)[0];
 
-    let rate = |message_id: &str, question_id: Value, useful: Value| {
-        json!({"customer_token": "c_rate", "message_id": message_id, "question_id": question_id, "useful": useful})
-    };
+    let rate = |message_id: &str, question_id: Value, useful: Value| json!({"customer_token": "c_rate", "message_id": message_id, "question_id": question_id, "useful": useful});
     let cases = [
-        (rate(&returns.0, json!(102), json!(true)), 2005, "question_id"),
-        (rate("no-such-answer", json!(101), json!(true)), 2005, "message_id"),
-        (rate(&small_talk.0, json!(0), json!(true)), 2005, "small talk"),
-        (rate(&theirs.0, json!(theirs.1), json!(true)), 2005, "message_id"),
+        (
+            rate(&returns.0, json!(102), json!(true)),
+            2005,
+            "question_id",
+        ),
+        (
+            rate("no-such-answer", json!(101), json!(true)),
+            2005,
+            "message_id",
+        ),
+        (
+            rate(&small_talk.0, json!(0), json!(true)),
+            2005,
+            "small talk",
+        ),
+        (
+            rate(&theirs.0, json!(theirs.1), json!(true)),
+            2005,
+            "message_id",
+        ),
         (rate(&returns.0, json!(101), json!("yes")), 2005, "useful"),
-        (json!({"customer_token": "c_rate", "message_id": returns.0, "question_id": 101}), 2062, "useful"),
-        (json!({"message_id": returns.0, "question_id": 101, "useful": true}), 2062, "customer_token"),
-        (json!({"customer_token": "c_nobody", "message_id": returns.0, "question_id": 101, "useful": true}), 2005, "customer_token"),
+        (
+            json!({"customer_token": "c_rate", "message_id": returns.0, "question_id": 101}),
+            2062,
+            "useful",
+        ),
+        (
+            json!({"message_id": returns.0, "question_id": 101, "useful": true}),
+            2062,
+            "customer_token",
+        ),
+        (
+            json!({"customer_token": "c_nobody", "message_id": returns.0, "question_id": 101, "useful": true}),
+            2005,
+            "customer_token",
+        ),
     ];
     for (body, code, needle) in cases {
         let answer = sim.post("/im/robot/evaluations", body.clone()).await;
         let (got, message) = refusal(&answer);
         assert_eq!(got, code, "{body} → {answer}");
-        assert!(message.contains(needle), "{body}: {message:?} should mention {needle}");
+        assert!(
+            message.contains(needle),
+            "{body}: {message:?} should mention {needle}"
+        );
     }
-    assert_eq!(sim.post("/im/robot/evaluations", rate(&returns.0, json!(101), json!(true))).await["code"], 1000);
-    assert_eq!(sim.post("/im/robot/evaluations", rate(&returns.0, json!(101), json!(false))).await["code"], 1000);
+    assert_eq!(
+        sim.post(
+            "/im/robot/evaluations",
+            rate(&returns.0, json!(101), json!(true))
+        )
+        .await["code"],
+        1000
+    );
+    assert_eq!(
+        sim.post(
+            "/im/robot/evaluations",
+            rate(&returns.0, json!(101), json!(false))
+        )
+        .await["code"],
+        1000
+    );
     let ratings = sim.admin("/admin/ratings").await;
     assert_eq!(ratings.as_array().unwrap().len(), 1, "re-rating replaces");
     assert_eq!(ratings[0]["useful"], false);
@@ -525,8 +762,16 @@ async fn unknown_routes_and_methods_answer_json_not_html() {
     let sim = Sim::demo().await;
     let res = sim.http.get(sim.url("/im/nothing")).send().await.unwrap();
     assert_eq!(res.status(), 404);
-    assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("/im/nothing"));
-    let res = sim.http.get(sim.signed("/im/sessions", "")).send().await.unwrap();
+    assert!(res.json::<Value>().await.unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("/im/nothing"));
+    let res = sim
+        .http
+        .get(sim.signed("/im/sessions", ""))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 405);
     assert!(res.json::<Value>().await.unwrap()["message"].is_string());
     // A body over the size limit is refused with a JSON answer, not dropped.

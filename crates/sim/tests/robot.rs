@@ -23,12 +23,22 @@ async fn different_wordings_reach_the_same_answer_in_both_languages() {
     let receiver = Receiver::start().await;
     let sim = Sim::with_receiver(&receiver).await;
     sim.robot_session("c_words").await;
-    for question in ["如何开发票？", "发票怎么申请", "我要开增值税专用发票！", "电子发票在哪下载"] {
+    for question in [
+        "如何开发票？",
+        "发票怎么申请",
+        "我要开增值税专用发票！",
+        "电子发票在哪下载",
+    ] {
         let answer = ask(&sim, &receiver, "c_words", question).await;
         assert_eq!(answer["question_id"], 107, "{question}: {answer}");
         assert_eq!(answer["question_title"], "如何开发票？");
     }
-    for question in ["How do I get an invoice?", "i need an INVOICE", "Where can I download my invoices", "VAT invoice please"] {
+    for question in [
+        "How do I get an invoice?",
+        "i need an INVOICE",
+        "Where can I download my invoices",
+        "VAT invoice please",
+    ] {
         let answer = ask(&sim, &receiver, "c_words", question).await;
         assert_eq!(answer["question_id"], 207, "{question}: {answer}");
     }
@@ -48,14 +58,25 @@ async fn an_answer_carries_everything_the_spec_lists() {
     ask(&sim, &receiver, "c_full", "退货流程是什么").await;
     let message = &receiver.messages_for("c_full")[0];
     assert_eq!(message["type"], "message");
-    assert!(message["message_id"].as_str().is_some_and(|id| !id.is_empty()));
-    assert!(message.get("agent_id").is_none(), "robot messages carry no agent");
+    assert!(message["message_id"]
+        .as_str()
+        .is_some_and(|id| !id.is_empty()));
+    assert!(
+        message.get("agent_id").is_none(),
+        "robot messages carry no agent"
+    );
     let data = &message["data"];
     assert_eq!(data["question_id"], 101);
-    assert!(data["answer"].as_str().unwrap().contains("<ol>"), "safe HTML answer");
+    assert!(
+        data["answer"].as_str().unwrap().contains("<ol>"),
+        "safe HTML answer"
+    );
     assert_eq!(data["gus_list"][0]["question_title"], "退款多久到账？");
     assert_eq!(data["relate_list"][0]["question_title"], "如何取消订单？");
-    assert_eq!(data["third_url"]["url"], "https://help.udesk-chat.local/zh/returns");
+    assert_eq!(
+        data["third_url"]["url"],
+        "https://help.udesk-chat.local/zh/returns"
+    );
     // It parses as the protocol's robot answer.
     let parsed: udesk_protocol::ReplyNotification =
         udesk_protocol::from_value(receiver.accepted()[0].body.clone()).unwrap();
@@ -81,8 +102,18 @@ async fn small_talk_unknown_questions_and_requests_for_a_person() {
 
     let unknown = ask(&sim, &receiver, "c_talk", "火星上的天气怎么样").await;
     assert_eq!(unknown["answer"], kb.robot.unknow_message.zh.as_str());
-    assert_eq!(unknown["gus_list"].as_array().unwrap().len(), 3, "suggests what it knows");
-    let unknown_en = ask(&sim, &receiver, "c_talk", "what is the airspeed of a swallow").await;
+    assert_eq!(
+        unknown["gus_list"].as_array().unwrap().len(),
+        3,
+        "suggests what it knows"
+    );
+    let unknown_en = ask(
+        &sim,
+        &receiver,
+        "c_talk",
+        "what is the airspeed of a swallow",
+    )
+    .await;
     assert_eq!(unknown_en["answer"], kb.robot.unknow_message.en.as_str());
 
     for (question, text) in [
@@ -123,13 +154,25 @@ async fn another_knowledge_base_can_be_loaded_from_a_file() {
     let session = sim.robot_session("c_acme").await;
     assert_eq!(session["assign_info"]["robot_name"], "Bot");
     assert_eq!(session["message"], "Welcome to Acme");
-    assert_eq!(ask(&sim, &receiver, "c_acme", "where is your office?").await["answer"], "Springfield");
-    assert_eq!(ask(&sim, &receiver, "c_acme", "how do I return an item").await["answer"], "No idea");
+    assert_eq!(
+        ask(&sim, &receiver, "c_acme", "where is your office?").await["answer"],
+        "Springfield"
+    );
+    assert_eq!(
+        ask(&sim, &receiver, "c_acme", "how do I return an item").await["answer"],
+        "No idea"
+    );
     let bad = dir.join("bad.json");
     std::fs::write(&bad, r#"{"robot": {"name": "x"}, "entries": []}"#).unwrap();
     let err = KnowledgeBase::from_path(&bad).unwrap_err().to_string();
-    assert!(err.contains("welcome_message"), "the error names the missing field: {err}");
+    assert!(
+        err.contains("welcome_message"),
+        "the error names the missing field: {err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
-    assert_eq!(kinds(&receiver.messages_for("c_acme")), ["message", "message"]);
+    assert_eq!(
+        kinds(&receiver.messages_for("c_acme")),
+        ["message", "message"]
+    );
     sim.sim.shutdown().await;
 }

@@ -49,9 +49,27 @@ impl Library {
         let (video, video_secs) = demo_video();
         let (audio, audio_secs) = wav::chime();
         let items = vec![
-            item("demo.png", "udesk-demo.png", "image/png", demo_picture(), None),
-            item("demo.wav", "udesk-chime.wav", "audio/wav", audio, Some(audio_secs)),
-            item("demo.mp4", "udesk-clip.mp4", "video/mp4", video, Some(video_secs)),
+            item(
+                "demo.png",
+                "udesk-demo.png",
+                "image/png",
+                demo_picture(),
+                None,
+            ),
+            item(
+                "demo.wav",
+                "udesk-chime.wav",
+                "audio/wav",
+                audio,
+                Some(audio_secs),
+            ),
+            item(
+                "demo.mp4",
+                "udesk-clip.mp4",
+                "video/mp4",
+                video,
+                Some(video_secs),
+            ),
             item(
                 "demo.pdf",
                 "udesk-chat-guide.pdf",
@@ -265,9 +283,9 @@ fn demo_picture() -> Vec<u8> {
 /// A round avatar coloured by `name`, with a simple face; "robot" gets a robot.
 fn avatar(name: &str) -> Vec<u8> {
     let size = 64.0;
-    let hue = name
-        .bytes()
-        .fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
+    let hue = name.bytes().fold(2166136261u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(16777619)
+    });
     let palette = [
         [33, 150, 243],
         [233, 30, 99],
@@ -323,7 +341,10 @@ fn demo_video() -> (Vec<u8>, f64) {
     let frames: Vec<mp4::Frame> = (0..FRAMES)
         .map(|f| {
             let t = f as f32 / (FRAMES - 1) as f32;
-            let (bx, by) = (12.0 + t * 72.0, 32.0 - 18.0 * (t * std::f32::consts::PI).sin());
+            let (bx, by) = (
+                12.0 + t * 72.0,
+                32.0 - 18.0 * (t * std::f32::consts::PI).sin(),
+            );
             let mut rgb = vec![[0u8; 3]; W * H];
             for y in 0..H {
                 for x in 0..W {

@@ -13,7 +13,10 @@ pub struct Frame {
 
 /// Encodes `frames` of `width` x `height` (multiples of 16) at `fps` as an MP4 file.
 pub fn encode(width: u32, height: u32, fps: u32, frames: &[Frame]) -> Vec<u8> {
-    assert!(width % 16 == 0 && height % 16 == 0, "whole macroblocks only");
+    assert!(
+        width % 16 == 0 && height % 16 == 0,
+        "whole macroblocks only"
+    );
     let sps = nal(0x67, &sps_rbsp(width, height));
     let pps = nal(0x68, &pps_rbsp());
     let samples: Vec<Vec<u8>> = frames
@@ -265,7 +268,12 @@ fn moov(
     avc1.extend_from_slice(&compressor);
     avc1.extend_from_slice(&[0x00, 0x18, 0xFF, 0xFF]); // depth 24, pre_defined -1
     avc1.extend_from_slice(&avcc);
-    let stsd = full_box(b"stsd", 0, 0, &[be32(&[1]), mp4_box(b"avc1", &avc1)].concat());
+    let stsd = full_box(
+        b"stsd",
+        0,
+        0,
+        &[be32(&[1]), mp4_box(b"avc1", &avc1)].concat(),
+    );
     let stts = full_box(b"stts", 0, 0, &be32(&[1, count, 100]));
     let stsc = full_box(b"stsc", 0, 0, &be32(&[1, 1, count, 1]));
     let mut sizes = vec![0, count];
@@ -299,7 +307,10 @@ mod tests {
 
     #[test]
     fn start_codes_cannot_appear_in_a_nal() {
-        assert_eq!(nal(0x65, &[0, 0, 1, 0, 0, 0]), [0x65, 0, 0, 3, 1, 0, 0, 3, 0]);
+        assert_eq!(
+            nal(0x65, &[0, 0, 1, 0, 0, 0]),
+            [0x65, 0, 0, 3, 1, 0, 0, 3, 0]
+        );
     }
 
     #[test]

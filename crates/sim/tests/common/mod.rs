@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -42,7 +42,10 @@ pub fn signed_query() -> String {
 }
 
 pub fn query_of(q: &SignedQuery) -> String {
-    let mut s = format!("email={}&timestamp={}&sign={}", q.email, q.timestamp, q.sign);
+    let mut s = format!(
+        "email={}&timestamp={}&sign={}",
+        q.email, q.timestamp, q.sign
+    );
     if let Some(nonce) = &q.nonce {
         s.push_str(&format!("&nonce={nonce}"));
     }
@@ -107,7 +110,12 @@ impl Sim {
 
     /// A signed GET with query parameters; asserts HTTP 200.
     pub async fn get(&self, path: &str, query: &str) -> Value {
-        let res = self.http.get(self.signed(path, query)).send().await.unwrap();
+        let res = self
+            .http
+            .get(self.signed(path, query))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "GET {path}?{query}");
         res.json().await.unwrap()
     }
@@ -195,7 +203,10 @@ impl Sim {
             if check(&t) {
                 return t;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}: {t:#?}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {t:#?}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -249,6 +260,8 @@ pub struct Receiver {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<Reply>>>,
+    /// Scripts for one customer's pushes, used before the shared one.
+    scripts_for: Arc<Mutex<HashMap<String, VecDeque<Reply>>>>,
 }
 
 /// One push as the receiver saw it.
@@ -286,6 +299,7 @@ impl Receiver {
             addr: listener.local_addr().unwrap(),
             received: Arc::default(),
             script: Arc::default(),
+            scripts_for: Arc::default(),
         };
         let app = Router::new()
             .route("/hook", post(hook))
@@ -302,6 +316,16 @@ impl Receiver {
     /// Answers the next pushes in this order.
     pub fn script(&self, replies: &[Reply]) {
         self.script.lock().unwrap().extend(replies.iter().copied());
+    }
+
+    /// Answers the next pushes for `customer` in this order.
+    pub fn script_for(&self, customer: &str, replies: &[Reply]) {
+        self.scripts_for
+            .lock()
+            .unwrap()
+            .entry(customer.to_owned())
+            .or_default()
+            .extend(replies.iter().copied());
     }
 
     pub fn all(&self) -> Vec<Received> {
@@ -345,22 +369,31 @@ impl Receiver {
 }
 
 async fn hook(State(receiver): State<Receiver>, Json(body): Json<Value>) -> StatusCode {
-    let reply = receiver.script.lock().unwrap().pop_front();
-    let status = match reply {
+    let customer = body["customer_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let reply = receiver
+        .scripts_for
+        .lock()
+        .unwrap()
+        .get_mut(&customer)
+        .and_then(VecDeque::pop_front)
+        .or_else(|| receiver.script.lock().unwrap().pop_front());
+    // Recorded on arrival, so the order of `received` is the order pushes came in.
+    receiver.received.lock().unwrap().push(Received {
+        body,
+        accepted: reply.is_none() || matches!(reply, Some(Reply::Status(200))),
+        at: Instant::now(),
+    });
+    match reply {
         None => StatusCode::OK,
         Some(Reply::Status(code)) => StatusCode::from_u16(code).unwrap(),
         Some(Reply::Slow(wait)) => {
             tokio::time::sleep(wait).await;
             StatusCode::OK
         }
-    };
-    let accepted = status == StatusCode::OK && !matches!(reply, Some(Reply::Slow(_)));
-    receiver.received.lock().unwrap().push(Received {
-        body,
-        accepted,
-        at: Instant::now(),
-    });
-    status
+    }
 }
 
 /// The `type`s of messages, in order.
