@@ -3,6 +3,7 @@
 
 use crate::faults::Faults;
 use crate::kb::KnowledgeBase;
+use serde::Deserialize;
 use std::time::Duration;
 use udesk_protocol::survey::{
     RemarkOption, ShowType, StyledOption, SurveyMethod, SurveyMethodFlag, SurveyOption,
@@ -160,19 +161,33 @@ impl RetryPolicy {
 }
 
 /// One agent.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     pub id: u64,
     pub name: String,
+    #[serde(default)]
     pub nick: Option<String>,
     /// Avatar URL; `None` uses the simulator's generated avatar.
+    #[serde(default)]
     pub avatar: Option<String>,
     /// How many customers the agent serves at once (assigning + in session).
+    #[serde(default = "default_capacity")]
     pub capacity: u32,
     /// Whether the agent is online at start.
+    #[serde(default = "yes")]
     pub online: bool,
     /// Whether the simulator answers as this agent (the scripted demo agent).
+    #[serde(default)]
     pub scripted: bool,
+}
+
+fn default_capacity() -> u32 {
+    3
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl AgentConfig {
@@ -183,7 +198,7 @@ impl AgentConfig {
             name: name.to_owned(),
             nick: None,
             avatar: None,
-            capacity: 3,
+            capacity: default_capacity(),
             online: true,
             scripted: false,
         }
@@ -206,7 +221,8 @@ impl AgentConfig {
 }
 
 /// A group of agents with its own FIFO queue.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GroupConfig {
     pub id: u64,
     pub name: String,
@@ -220,6 +236,63 @@ impl GroupConfig {
             name: name.to_owned(),
             agent_ids: agent_ids.to_vec(),
         }
+    }
+}
+
+/// Agents and groups from a JSON file (`udesk-sim --agents FILE`):
+/// `{"agents": [{"id": 1, "name": "Ann", "capacity": 2, "scripted": true}],
+///   "groups": [{"id": 1, "name": "Support", "agent_ids": [1]}], "default_group_id": 1}`.
+/// Agent fields other than `id` and `name` default to capacity 3, online, not scripted.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Staff {
+    pub agents: Vec<AgentConfig>,
+    pub groups: Vec<GroupConfig>,
+    #[serde(default)]
+    pub default_group_id: Option<u64>,
+}
+
+impl Staff {
+    pub fn from_path(path: &std::path::Path) -> Result<Staff, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        udesk_protocol::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Puts these agents and groups into `config`.
+    pub fn apply(self, config: &mut SimConfig) {
+        config.agents = self.agents;
+        config.groups = self.groups;
+        config.default_group_id = self.default_group_id;
+    }
+}
+
+impl SimConfig {
+    /// Checks that the configuration holds together: unique ids, groups naming known agents, a
+    /// default group that exists, at least one webhook try.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut agents = std::collections::HashSet::new();
+        for agent in &self.agents {
+            if !agents.insert(agent.id) {
+                return Err(format!("agent id {} appears twice", agent.id));
+            }
+        }
+        let mut groups = std::collections::HashSet::new();
+        for group in &self.groups {
+            if !groups.insert(group.id) {
+                return Err(format!("group id {} appears twice", group.id));
+            }
+            if let Some(unknown) = group.agent_ids.iter().find(|id| !agents.contains(id)) {
+                return Err(format!("group {} names unknown agent {unknown}", group.id));
+            }
+        }
+        if let Some(id) = self.default_group_id.filter(|id| !groups.contains(id)) {
+            return Err(format!("default group {id} does not exist"));
+        }
+        if self.webhook_retry.max_attempts == 0 {
+            return Err("webhook_retry.max_attempts must be at least 1".into());
+        }
+        Ok(())
     }
 }
 
@@ -324,6 +397,29 @@ mod tests {
         };
         let waits: Vec<u128> = (1..=5).map(|n| policy.backoff(n).as_millis()).collect();
         assert_eq!(waits, [100, 200, 400, 500, 500]);
+    }
+
+    #[test]
+    fn inconsistent_staff_is_refused() {
+        assert_eq!(SimConfig::default().validate(), Ok(()));
+        let mut config = SimConfig::default();
+        config.groups[0].agent_ids.push(42);
+        assert!(config.validate().unwrap_err().contains("unknown agent 42"));
+        let mut config = SimConfig::default();
+        config.agents.push(AgentConfig::new(1, "again"));
+        assert!(config.validate().is_err());
+        let config = SimConfig {
+            default_group_id: Some(9),
+            ..SimConfig::default()
+        };
+        assert!(config.validate().is_err());
+        let staff: Staff = udesk_protocol::from_str(
+            r#"{"agents": [{"id": 5, "name": "Eve", "scripted": true}],
+                "groups": [{"id": 2, "name": "G", "agent_ids": [5]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(staff.agents[0].capacity, 3);
+        assert!(staff.agents[0].online && staff.agents[0].scripted);
     }
 
     #[test]

@@ -90,6 +90,7 @@ impl Lang {
 pub struct Entry {
     /// The question_id; 0 for small talk.
     pub id: i64,
+    /// `zh` or `en` (guessed from the question when absent).
     #[serde(default)]
     pub lang: Option<String>,
     pub question: String,
@@ -105,6 +106,17 @@ pub struct Entry {
     pub relate_list: Vec<String>,
     #[serde(default)]
     pub third_url: Option<String>,
+}
+
+impl Entry {
+    /// The entry's language: its `lang` (`zh…` or `en…`), else guessed from the question.
+    pub fn lang(&self) -> Lang {
+        match self.lang.as_deref() {
+            Some(l) if l.starts_with("zh") => Lang::Zh,
+            Some(l) if l.starts_with("en") => Lang::En,
+            _ => Lang::of(&self.question),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -222,14 +234,9 @@ impl KnowledgeBase {
     pub fn popular(&self, lang: Lang, count: usize) -> Vec<&Entry> {
         self.entries
             .iter()
-            .filter(|e| e.id != 0 && Lang::of(&e.question) == lang)
+            .filter(|e| e.id != 0 && e.lang() == lang)
             .take(count)
             .collect()
-    }
-
-    /// Looks an entry up by its title (for suggestions).
-    pub fn by_title(&self, title: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.question == title)
     }
 
     fn weight(&self, feature: &str) -> f64 {

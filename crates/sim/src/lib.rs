@@ -83,7 +83,7 @@ mod api;
 mod auth;
 mod webhook;
 
-pub use config::{AgentConfig, GroupConfig, RetryPolicy, SimConfig, WebhookShape};
+pub use config::{AgentConfig, GroupConfig, RetryPolicy, SimConfig, Staff, WebhookShape};
 pub use error::ApiError;
 pub use faults::Faults;
 pub use kb::KnowledgeBase;
@@ -201,8 +201,12 @@ impl Drop for RunningSim {
     }
 }
 
-/// Serves the simulator on `listener` in a background task.
+/// Serves the simulator on `listener` in a background task. Fails with `InvalidInput` when the
+/// configuration does not hold together ([`SimConfig::validate`]).
 pub async fn start(listener: TcpListener, config: SimConfig) -> std::io::Result<RunningSim> {
+    config
+        .validate()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let addr = listener.local_addr()?;
     let public_url = config
         .public_url

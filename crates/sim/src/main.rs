@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use udesk_protocol::survey::ShowType;
-use udesk_sim::{config, Faults, KnowledgeBase, SimConfig, WebhookShape};
+use udesk_sim::{config, Faults, KnowledgeBase, SimConfig, Staff, WebhookShape};
 
 /// A local stand-in for Udesk's IM service: robot, queue, agents, agent console, webhooks.
 #[derive(Parser, Debug)]
@@ -36,6 +36,9 @@ struct Args {
     /// A knowledge base JSON file instead of the bundled one.
     #[arg(long)]
     kb: Option<PathBuf>,
+    /// Agents and groups from a JSON file instead of the demo staff.
+    #[arg(long)]
+    agents: Option<PathBuf>,
     /// The URL browsers reach the simulator at (for media URLs); default http://<listen address>.
     #[arg(long)]
     public_url: Option<String>,
@@ -93,6 +96,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    if !args.listen.ip().is_loopback() {
+        tracing::warn!(
+            "listening on {}: the console and /admin pages need no credentials; \
+             expose the simulator only on trusted networks",
+            args.listen
+        );
+    }
     let sim = udesk_sim::start(listener, config).await?;
     println!("udesk-sim listening on {}", sim.base_url());
     tracing::info!(
@@ -132,6 +142,9 @@ fn config_from(args: &Args) -> Result<SimConfig, Box<dyn std::error::Error>> {
     config.webhook_retry.max_attempts = args.webhook_max_attempts.max(1);
     if !matches!(args.survey_style.as_str(), "text" | "expression" | "star") {
         return Err("--survey-style must be text, expression or star".into());
+    }
+    if let Some(path) = &args.agents {
+        Staff::from_path(path)?.apply(&mut config);
     }
     if let Some(capacity) = args.capacity {
         for agent in &mut config.agents {

@@ -76,6 +76,12 @@ impl Sim {
             customer.current_session = Some(id);
         }
         world.touch();
+        tracing::info!(
+            customer = token,
+            session = id,
+            group = group_id,
+            "customer asks for an agent"
+        );
         self.dispatch(&mut world);
         Ok(self.session_answer(&world, id))
     }
@@ -237,6 +243,7 @@ impl Sim {
         agent.serving.insert(session_id);
         let agent = agent.config.clone();
         world.touch();
+        tracing::info!(customer = %token, session = session_id, agent = %agent.name, "assigned");
         let appoint = self.agent_event(
             &agent,
             session_id,
@@ -366,6 +373,7 @@ impl Sim {
             }
         }
         world.touch();
+        tracing::info!(customer = %session.customer_token, session = session_id, close_type = %close_type, "session closed");
         let survey = &self.config.survey;
         let data = EventData {
             content: Some("会话已结束。 (The conversation has ended.)".to_owned()),
@@ -459,6 +467,7 @@ impl Sim {
             customer.current_session = Some(new_id);
         }
         world.touch();
+        tracing::info!(customer = %session.customer_token, from = session_id, to = new_id, agent = %target.name, "transferred");
         let mut event = self.agent_event(
             &target,
             session_id,
