@@ -404,11 +404,12 @@ fn is_han_filler(c: char) -> bool {
 }
 
 fn is_stop_word(word: &str) -> bool {
-    const STOP: [&str; 50] = [
+    const STOP: [&str; 60] = [
         "a", "an", "the", "i", "me", "my", "you", "your", "we", "our", "us", "to", "of", "for",
         "in", "on", "at", "by", "is", "are", "was", "be", "do", "does", "did", "can", "could",
         "how", "what", "when", "where", "which", "it", "its", "this", "that", "will", "would",
         "please", "and", "or", "with", "there", "have", "has", "get", "about", "from", "so", "if",
+        "whats", "hows", "wheres", "whens", "im", "ive", "id", "youre", "theres", "ok",
     ];
     STOP.contains(&word)
 }
@@ -425,7 +426,7 @@ fn stem(word: &str) -> String {
     }
     for suffix in ["ing", "ed"] {
         if let Some(base) = w.strip_suffix(suffix).filter(|b| b.len() >= 3) {
-            return base.to_owned();
+            return undouble(base).to_owned();
         }
     }
     if let Some(base) = w
@@ -437,6 +438,14 @@ fn stem(word: &str) -> String {
     match w.strip_suffix('s') {
         Some(base) if !base.ends_with('s') && !base.ends_with('u') => base.to_owned(),
         _ => w.to_owned(),
+    }
+}
+
+/// "shipp" → "ship", "stopp" → "stop" (but "fill", "pass", "buzz" stay).
+fn undouble(base: &str) -> &str {
+    match base.as_bytes() {
+        [.., a, b] if a == b && !b"aeiouylsz".contains(b) => &base[..base.len() - 1],
+        _ => base,
     }
 }
 
@@ -459,6 +468,9 @@ mod tests {
         assert_eq!(stem("invoices"), stem("invoice"));
         assert_eq!(stem("deliveries"), "delivery");
         assert_eq!(stem("address"), "address");
+        assert_eq!(stem("shipping"), "ship");
+        assert_eq!(stem("shipped"), "ship");
+        assert_eq!(stem("billing"), "bill");
     }
 
     #[test]

@@ -97,6 +97,11 @@ mod tests {
             ("how much does the pro plan cost", 212),
             ("When will I get my refund?", 202),
             ("Do you accept PayPal?", 214),
+            ("运费多少钱", 106),
+            ("能开专票吗", 107),
+            ("how long does shipping take", 204),
+            ("any coupons?", 213),
+            ("wrong address", 216),
         ];
         for (q, id) in cases {
             let a = ask(q);
@@ -141,6 +146,11 @@ mod tests {
         );
         assert!(zh.question_title.is_none());
         assert_eq!(zh.gus_list.len(), SUGGESTIONS);
+        assert_eq!(
+            ask("what's the weather").question_title,
+            None,
+            "no match on filler words"
+        );
         let en = ask("explain quantum chromodynamics");
         assert_eq!(
             en.answer.as_deref(),
