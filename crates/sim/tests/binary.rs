@@ -39,7 +39,7 @@ async fn flags_configure_the_simulator_and_sigterm_stops_it() {
     )
     .unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_udesk-sim"))
+    let child = Command::new(env!("CARGO_BIN_EXE_udesk-sim"))
         .args(["--listen", "127.0.0.1:0", "--webhook-shape", "message"])
         .args(["--webhook-url", &receiver.url()])
         .args(["--email", "ops@example.com", "--token", "secret-token"])
