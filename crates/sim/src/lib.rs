@@ -41,6 +41,19 @@
 //! `info_appoint` and `start_session` webhooks when an agent takes the customer), `count` = queue
 //! position, 0 while an agent is being assigned.
 //!
+//! `message_id` makes sends idempotent: the same id from the same customer is accepted once (a
+//! retry after a timeout is not a second message).
+//!
+//! # Reply notifications
+//! Robot answers (`assign_type: robot`, `Content::RobotAnswer` data) and agent messages and events
+//! (`assign_type: agent`) are POSTed to the webhook URL: today's `messages` list by default, the
+//! seed's single `message` with [`WebhookShape::Message`]. Agent events: `info_appoint` (an agent
+//! took the customer), `start_session` (the conversation starts), `survey` (the agent invites a
+//! rating), `transfer` (`data.im_sub_session_id` is the new session; the old one is closed with
+//! `redirect`), `close` (`close_type`, and `survey_options` when surveys run after sessions). A
+//! receiver must answer 2xx within the timeout (10 s); otherwise the same body is sent again with
+//! backoff, and that customer's later pushes wait (at-least-once, in order per customer).
+//!
 //! # Demo setup
 //! Credentials `demo@udesk-chat.local` / `udesk-chat-demo-token`. Agents: 1 "小明 Xiaoming"
 //! (scripted: answers by itself), 2 "Alice" (answer her customers from the console), 3 "Bob"
@@ -65,6 +78,9 @@
 //! - `webhook`: reply notification delivery; [`faults`]: fault knobs.
 //! - `console`, `admin`, `media`: the console page, inspection endpoints, generated media.
 
+mod admin;
+mod api;
+mod auth;
 pub mod config;
 mod console;
 mod conversation;
@@ -77,10 +93,6 @@ mod queue;
 mod robot;
 mod state;
 mod survey;
-
-mod admin;
-mod api;
-mod auth;
 mod webhook;
 
 pub use config::{AgentConfig, GroupConfig, RetryPolicy, SimConfig, Staff, WebhookShape};

@@ -105,7 +105,7 @@ impl Outbox {
         lock(&self.state).attempts.clone()
     }
 
-    /// Pushes still waiting, per customer.
+    /// Pushes not yet delivered or given up (waiting, or between retries).
     pub fn pending(&self) -> usize {
         lock(&self.state).queues.values().map(VecDeque::len).sum()
     }
@@ -158,6 +158,7 @@ impl Sim {
 }
 
 /// The worker of one customer's queue: delivers pushes one at a time until the queue is empty.
+/// A push stays queued until it is done with, so `pending` counts it while it is retried.
 async fn drain(sim: Arc<Sim>, customer: String) {
     loop {
         let reorder = sim.faults().out_of_order;
@@ -166,10 +167,10 @@ async fn drain(sim: Arc<Sim>, customer: String) {
         }
         let push = {
             let mut state = lock(&sim.outbox.state);
-            let queue = state.queues.get_mut(&customer);
-            let next = queue.and_then(|q| if reorder { q.pop_back() } else { q.pop_front() });
+            let queue = state.queues.get(&customer);
+            let next = queue.and_then(|q| if reorder { q.back() } else { q.front() });
             match next {
-                Some(push) => push,
+                Some(push) => push.clone(),
                 None => {
                     state.queues.remove(&customer);
                     state.draining.remove(&customer);
@@ -179,6 +180,9 @@ async fn drain(sim: Arc<Sim>, customer: String) {
         };
         if !deliver(&sim, &push).await {
             return;
+        }
+        if let Some(queue) = lock(&sim.outbox.state).queues.get_mut(&customer) {
+            queue.retain(|p| p.id != push.id);
         }
     }
 }

@@ -500,6 +500,11 @@ async fn shutdown_stops_retrying_pushes_promptly() {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert_eq!(
+        sim.admin("/admin/webhooks").await["pending"],
+        1,
+        "waiting to retry"
+    );
     let stopping = Instant::now();
     let addr = sim.sim.addr;
     sim.sim.shutdown().await;
