@@ -92,6 +92,7 @@ async fn main() {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let stop = shutdown_signal();
     let config = config_from(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -111,7 +112,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         "udesk-sim ready: agent console at {}",
         sim.console_url()
     );
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down");
     sim.shutdown().await;
     Ok(())
@@ -162,23 +163,30 @@ fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
         .map_err(|_| format!("{flag} must be a number of seconds ≥ 0"))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. SIGTERM is hooked at once, so a supervisor that stops the
+/// simulator right after it printed its address still gets a clean shutdown.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = terminate => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
     }
 }
