@@ -442,13 +442,12 @@ fn todays_survey_styles_give_their_own_choices() {
     assert_eq!(s.choices().len(), 5);
 }
 
+/// Parses a value as one of the protocol types, keeping only the error.
+type Parser = fn(Value) -> Result<(), udesk_protocol::ParseError>;
+
 #[test]
 fn malformed_input_is_rejected_naming_the_field() {
-    let cases: Vec<(
-        Value,
-        &str,
-        fn(Value) -> Result<(), udesk_protocol::ParseError>,
-    )> = vec![
+    let cases: Vec<(Value, &str, Parser)> = vec![
         (
             json!({"customer_token": "c", "type": "message", "data": {"content": 42}}),
             "data.content",

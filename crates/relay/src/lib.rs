@@ -1,1 +1,45 @@
-//! The udesk-chat relay.
+//! The udesk-chat relay: the widget's only server.
+//!
+//! Browsers cannot hold Udesk's API credentials, and Udesk pushes replies to a server URL, not
+//! to a browser. The relay forwards the widget's calls with the credentials (signed), receives
+//! Udesk's reply notifications, stores them durably and streams each one to the right browser
+//! over server-sent events, losing nothing across disconnects, retries and restarts.
+//!
+//! # Layout
+//! - [`config`]: flags and environment variables.
+//! - [`server`]: [`start`] and [`RunningRelay`]: secrets, store, upstream or embedded simulator,
+//!   HTTP server, upkeep, graceful shutdown.
+//! - [`app`]: the shared [`AppState`] and [`app()`], the router.
+//! - [`api`]: `/v1/visitor`, `/v1/sessions`, `/v1/messages`, … (the widget's calls).
+//! - [`sse`]: `GET /v1/events`, replay then live.
+//! - [`webhook`]: `POST /webhooks/udesk/{secret}`, durable intake.
+//! - [`store`]: the durable store trait, SQLite and in-memory backends.
+//! - [`hub`]: in-process fan-out of newly stored events to open streams.
+//! - [`identity`]: customer tokens and signed bearer tokens.
+//! - [`udesk`]: the signed upstream client.
+//! - [`sanitize`]: the HTML allowlist and URL rules applied to every reply.
+//! - [`limits`]: per-visitor rate limit and per-message send locks.
+//! - [`metrics`]: Prometheus counters.
+//! - [`web`]: static widget files, demo page, CORS, origin check, health.
+//! - [`error`]: [`AppError`], the one error type, and its JSON answers.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod identity;
+pub mod limits;
+pub mod metrics;
+pub mod sanitize;
+pub mod server;
+pub mod sse;
+pub mod store;
+pub mod udesk;
+pub mod web;
+pub mod webhook;
+
+pub use app::{app, AppState};
+pub use config::Config;
+pub use error::AppError;
+pub use server::{start, start_with_sim, RunningRelay};

@@ -1,0 +1,446 @@
+//! The widget's API (`/v1/...`): visitor tokens and the calls forwarded to Udesk.
+//!
+//! Every call but `POST /v1/visitor` needs `Authorization: Bearer <token>`; the customer_token
+//! always comes from the token, never from a body. Bodies are parsed with the protocol's
+//! field-naming parser, so a bad one gets `400 {"error":"bad_request","message":"data.content:
+//! invalid type: …"}`.
+
+use crate::app::{AppState, API_BODY_LIMIT};
+use crate::error::AppError;
+use crate::identity::Identity;
+use crate::store::{now_ms, CustomerProfile};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use udesk_protocol::code::CodeResponse;
+use udesk_protocol::customer::{CreateCustomerRequest, CustomerFields};
+use udesk_protocol::message::SendMessageRequest;
+use udesk_protocol::relay::{RelayConfig, VisitorRequest, VisitorResponse};
+use udesk_protocol::robot::RobotEvaluationRequest;
+use udesk_protocol::session::{CreateSessionRequest, CreateSessionResponse};
+use udesk_protocol::status::QueueStatusResponse;
+use udesk_protocol::survey::SurveyRequest;
+use udesk_protocol::Code;
+
+/// A repeated send with the same message_id within this window answers the first send's result
+/// instead of sending again.
+const SEND_DEDUPE_WINDOW_MS: u64 = 24 * 3600 * 1000;
+
+/// The answer header naming the message_id a send was made with (generated when the widget sent
+/// none).
+pub const MESSAGE_ID_HEADER: &str = "x-message-id";
+
+/// Unix seconds.
+pub fn now_secs() -> u64 {
+    now_ms() / 1000
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The visitor a call is made for, from its bearer token.
+pub struct Visitor {
+    pub customer_token: String,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(&parts.headers).ok_or_else(|| {
+            AppError::Unauthorized("missing `Authorization: Bearer <token>`".into())
+        })?;
+        let customer_token = state
+            .identity
+            .verify(token, now_secs())
+            .map_err(|e| AppError::Unauthorized(e.message().into()))?;
+        Ok(Visitor { customer_token })
+    }
+}
+
+/// A JSON body parsed with field-named errors; size and syntax problems are JSON errors too.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|r| AppError::from_body_rejection(r, API_BODY_LIMIT))?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a JSON body; the error names the field that failed.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| AppError::BadRequest("the body is not UTF-8 text".into()))?;
+    if text.trim().is_empty() {
+        return Err(AppError::BadRequest(
+            "the body is empty; send a JSON object".into(),
+        ));
+    }
+    // Syntax first, so that a broken body is called that rather than blamed on a field.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(AppError::BadRequest(format!(
+            "the body is not valid JSON: {e}"
+        )));
+    }
+    udesk_protocol::from_str(text).map_err(AppError::from)
+}
+
+impl AppState {
+    /// Takes one send from the visitor's budget.
+    fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
+        self.limiter
+            .check(&visitor.customer_token)
+            .map_err(|retry_after| {
+                self.metrics
+                    .rate_limited
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                AppError::RateLimited { retry_after }
+            })
+    }
+
+    async fn check_session(&self, customer_token: &str, session: u64) -> Result<(), AppError> {
+        let ct = customer_token.to_owned();
+        if self
+            .store
+            .run(move |s| s.owns_session(&ct, session))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "im_sub_session_id {session} is not a session of this visitor"
+            )))
+        }
+    }
+}
+
+fn optional_text(
+    value: Option<String>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, AppError> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > max => Err(AppError::BadRequest(format!(
+            "{field}: longer than {max} characters"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// `POST /v1/visitor`: a token for an anonymous visitor, a host site's signed user, or the
+/// renewal of an earlier token (sent as bearer) for the same customer.
+pub async fn visitor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<VisitorResponse>, AppError> {
+    let body = body.map_err(|r| AppError::from_body_rejection(r, API_BODY_LIMIT))?;
+    let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        VisitorRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    let name = optional_text(request.name, "name", 128)?;
+    let email = optional_text(request.email, "email", 254)?;
+    let now = now_secs();
+    let customer_token = if let Some(user_id) = request.user_id {
+        if user_id.is_empty() || user_id.len() > 256 {
+            return Err(AppError::BadRequest(
+                "user_id: must be 1 to 256 bytes".into(),
+            ));
+        }
+        let signature = request
+            .signature
+            .ok_or_else(|| AppError::BadRequest("signature: required with user_id".into()))?;
+        if !state.identity.check_user_signature(&user_id, &signature) {
+            return Err(AppError::Unauthorized(
+                "signature: does not match user_id under this relay's identity secret".into(),
+            ));
+        }
+        state.identity.customer_token_for_user(&user_id)
+    } else if let Some(token) = bearer(&headers) {
+        state
+            .identity
+            .verify_for_renewal(token, now)
+            .map_err(|e| AppError::Unauthorized(e.message().into()))?
+    } else {
+        Identity::anonymous_customer_token()
+    };
+    if name.is_some() || email.is_some() {
+        let profile = CustomerProfile {
+            customer_token: customer_token.clone(),
+            nick_name: name,
+            email,
+            created_upstream: false,
+        };
+        state.store.run(move |s| s.save_customer(&profile)).await?;
+    }
+    let (token, expires_at) = state.identity.issue(&customer_token, now);
+    Ok(Json(VisitorResponse {
+        customer_token,
+        token,
+        expires_at,
+    }))
+}
+
+/// Creates the Udesk customer for this customer_token the first time it is needed, with the
+/// name and e-mail the visitor gave. Failures are logged, not fatal: Udesk creates an anonymous
+/// customer for an unknown customer_token on the first session.
+async fn ensure_customer(state: &AppState, customer_token: &str) -> Result<(), AppError> {
+    let ct = customer_token.to_owned();
+    let profile = state.store.run(move |s| s.customer(&ct)).await?;
+    if profile.as_ref().is_some_and(|p| p.created_upstream) {
+        return Ok(());
+    }
+    let profile = profile.unwrap_or_else(|| CustomerProfile {
+        customer_token: customer_token.to_owned(),
+        ..CustomerProfile::default()
+    });
+    let short: String = customer_token.chars().skip(2).take(6).collect();
+    let request = CreateCustomerRequest {
+        customer: CustomerFields {
+            nick_name: Some(
+                profile
+                    .nick_name
+                    .clone()
+                    .unwrap_or_else(|| format!("Web visitor {short}")),
+            ),
+            email: profile.email.clone(),
+            open_api_token: Some(customer_token.to_owned()),
+            ..CustomerFields::default()
+        },
+        tags: Some("udesk-chat".into()),
+    };
+    match state.udesk.create_customer(&request).await {
+        Ok(answer) => {
+            if !answer.code.is_success() {
+                // Most often: the customer exists already. Either way, do not ask again.
+                tracing::info!(code = answer.code.0, message = ?answer.message,
+                    "Udesk did not create the customer");
+            }
+            let created = CustomerProfile {
+                created_upstream: true,
+                ..profile
+            };
+            state.store.run(move |s| s.save_customer(&created)).await?;
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "could not create the Udesk customer; will retry on the next session");
+        }
+    }
+    Ok(())
+}
+
+/// `POST /v1/sessions`: asks for the robot or an agent. 2001 (queued) and 2002 (no agent
+/// online) are normal states and answer 200 with Udesk's body.
+pub async fn create_session(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ApiJson(mut request): ApiJson<CreateSessionRequest>,
+) -> Result<Json<CreateSessionResponse>, AppError> {
+    state.spend(&visitor)?;
+    ensure_customer(&state, &visitor.customer_token).await?;
+    request.customer_token = visitor.customer_token.clone();
+    let answer = state.udesk.create_session(&request).await?;
+    if !matches!(answer.code, Code::SUCCESS | Code::QUEUED | Code::NO_AGENT) {
+        return Err(AppError::udesk(answer.code, answer.message));
+    }
+    if let Some(session) = answer.im_sub_session_id() {
+        let ct = visitor.customer_token;
+        state
+            .store
+            .run(move |s| s.record_sessions(&ct, &[session], now_ms()))
+            .await?;
+    }
+    Ok(Json(answer))
+}
+
+/// Whether a widget-given message_id is acceptable: short, and safe in logs and URLs.
+fn valid_message_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// `POST /v1/messages`: sends to the robot (no im_sub_session_id) or to this visitor's agent
+/// session. The message_id is the idempotency key: a repeat within a day answers the first
+/// send's result without sending again.
+pub async fn send_message(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ApiJson(mut request): ApiJson<SendMessageRequest>,
+) -> Result<Response, AppError> {
+    let ct = visitor.customer_token.clone();
+    let message_id = match request.message_id.take() {
+        Some(id) if valid_message_id(&id) => id,
+        Some(_) => {
+            return Err(AppError::BadRequest(
+                "message_id: must be 1 to 64 letters, digits or -_.:".into(),
+            ))
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    if let Some(session) = request.im_sub_session_id {
+        state.check_session(&ct, session).await?;
+    }
+    request.customer_token = ct.clone();
+    request.message_id = Some(message_id.clone());
+
+    let _one_at_a_time = state.send_locks.lock(format!("{ct}\n{message_id}")).await;
+    let (key, id) = (ct.clone(), message_id.clone());
+    let since = now_ms().saturating_sub(SEND_DEDUPE_WINDOW_MS);
+    let earlier = state
+        .store
+        .run(move |s| s.sent_answer(&key, &id, since))
+        .await?;
+    let answer = match earlier.and_then(|json| serde_json::from_str::<CodeResponse>(&json).ok()) {
+        Some(answer) => answer,
+        None => {
+            state.spend(&visitor)?;
+            let answer = state.udesk.send_message(&request).await?;
+            if !answer.code.is_success() {
+                return Err(AppError::udesk(answer.code, answer.message));
+            }
+            let json = serde_json::to_string(&answer)
+                .map_err(|e| AppError::Internal(format!("serialising a send answer: {e}")))?;
+            let id = message_id.clone();
+            state
+                .store
+                .run(move |s| s.record_sent(&ct, &id, &json, now_ms()))
+                .await?;
+            answer
+        }
+    };
+    let mut response = Json(answer).into_response();
+    if let Ok(value) = HeaderValue::from_str(&message_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(MESSAGE_ID_HEADER), value);
+    }
+    Ok(response)
+}
+
+/// `POST /v1/robot/evaluations`: rates a robot answer this visitor received.
+pub async fn rate_robot_answer(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ApiJson(mut request): ApiJson<RobotEvaluationRequest>,
+) -> Result<Json<CodeResponse>, AppError> {
+    state.spend(&visitor)?;
+    let (ct, id) = (visitor.customer_token.clone(), request.message_id.clone());
+    if !state.store.run(move |s| s.knows_message(&ct, &id)).await? {
+        return Err(AppError::Forbidden(format!(
+            "message_id {} is not an answer this visitor received",
+            request.message_id
+        )));
+    }
+    request.customer_token = visitor.customer_token;
+    let answer = state.udesk.rate_robot_answer(&request).await?;
+    code_answer(answer)
+}
+
+/// `POST /v1/surveys`: rates one of this visitor's agent sessions.
+pub async fn submit_survey(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ApiJson(request): ApiJson<SurveyRequest>,
+) -> Result<Json<CodeResponse>, AppError> {
+    state.spend(&visitor)?;
+    if let Some(remark) = &request.remark {
+        if remark.chars().count() > 1000 {
+            return Err(AppError::BadRequest(
+                "remark: longer than 1000 characters".into(),
+            ));
+        }
+    }
+    state
+        .check_session(&visitor.customer_token, request.im_sub_session_id)
+        .await?;
+    let answer = state.udesk.submit_survey(&request).await?;
+    code_answer(answer)
+}
+
+fn code_answer(answer: CodeResponse) -> Result<Json<CodeResponse>, AppError> {
+    if answer.code.is_success() {
+        Ok(Json(answer))
+    } else {
+        Err(AppError::udesk(answer.code, answer.message))
+    }
+}
+
+/// `GET /v1/queue_status`.
+pub async fn queue_status(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Json<QueueStatusResponse>, AppError> {
+    let answer = state.udesk.queue_status(&visitor.customer_token).await?;
+    if answer.code.is_success() {
+        Ok(Json(answer))
+    } else {
+        Err(AppError::udesk(answer.code, answer.message))
+    }
+}
+
+/// `GET /v1/config`: what the widget should know about this relay (no token needed).
+pub async fn relay_config(State(state): State<AppState>) -> Json<RelayConfig> {
+    Json(state.relay_config.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_are_read_leniently() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer  abc "),
+        );
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn bad_bodies_name_their_field() {
+        let err = parse_json::<SendMessageRequest>(br#"{"type":"message","data":{"content":5}}"#)
+            .err()
+            .unwrap();
+        assert!(
+            err.body().message.starts_with("data.content"),
+            "{:?}",
+            err.body()
+        );
+        assert!(parse_json::<SendMessageRequest>(b"{").is_err());
+        assert!(parse_json::<SendMessageRequest>(b"  ").is_err());
+        assert!(parse_json::<SendMessageRequest>(&[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn message_ids_are_checked() {
+        assert!(valid_message_id("m-1f3a_2.x:y"));
+        assert!(!valid_message_id(""));
+        assert!(!valid_message_id("a b"));
+        assert!(!valid_message_id(&"x".repeat(65)));
+    }
+}

@@ -1,0 +1,268 @@
+//! The relay's configuration: command-line flags, each with a matching environment variable.
+//!
+//! Every flag has a default that makes `udesk-relay` with no flags a working demo: it embeds the
+//! simulator, keeps a SQLite file under `./data` and generates the secrets it was not given.
+
+use clap::{Parser, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the Udesk IM API is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Upstream {
+    /// The simulator, embedded in this process on a loopback port.
+    Sim,
+    /// A real Udesk (or a separately running `udesk-sim`) at this base URL, e.g.
+    /// `https://acme.udesk.cn`.
+    Url(String),
+}
+
+impl std::str::FromStr for Upstream {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "sim" {
+            return Ok(Upstream::Sim);
+        }
+        if !(s.starts_with("http://") || s.starts_with("https://")) {
+            return Err(format!("expected `sim` or an http(s) URL, got `{s}`"));
+        }
+        Ok(Upstream::Url(s.trim_end_matches('/').to_owned()))
+    }
+}
+
+/// Where events, sessions and customers are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreSpec {
+    /// A SQLite file (`sqlite:PATH`); `sqlite::memory:` is a private in-memory database.
+    Sqlite(PathBuf),
+    /// Process memory: lost on restart. For tests and benchmarks.
+    Memory,
+    /// A Redis server shared by several relays (`redis://…`).
+    Redis(String),
+}
+
+impl std::str::FromStr for StoreSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "memory" {
+            Ok(StoreSpec::Memory)
+        } else if let Some(path) = s.strip_prefix("sqlite:") {
+            if path.is_empty() {
+                return Err("`sqlite:` needs a path, e.g. sqlite:data/relay.sqlite3".into());
+            }
+            Ok(StoreSpec::Sqlite(PathBuf::from(path)))
+        } else if s.starts_with("redis://") || s.starts_with("rediss://") {
+            Ok(StoreSpec::Redis(s.to_owned()))
+        } else {
+            Err(format!(
+                "expected sqlite:PATH, memory or redis://…, got `{s}`"
+            ))
+        }
+    }
+}
+
+/// Which shape of Udesk's IM paths the relay calls (both are signed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ApiStyle {
+    /// Today's Udesk: `/open_api_v1/im/...`, survey at `/open_api_v1/im/sessions/survey`.
+    #[default]
+    Current,
+    /// The 2017 seed draft: `/im/...`, survey at `/im_sessions/survey`.
+    Seed,
+}
+
+/// The relay's flags.
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "udesk-relay",
+    version,
+    about = "The udesk-chat relay: holds Udesk credentials, receives Udesk webhooks, streams replies to browsers"
+)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "UDESK_RELAY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// `sim` embeds the simulator; a URL means a real Udesk (with --udesk-email/--udesk-token).
+    #[arg(long, env = "UDESK_RELAY_UPSTREAM", default_value = "sim")]
+    pub upstream: Upstream,
+
+    /// The Udesk account's administrator e-mail (signs every call).
+    #[arg(long, env = "UDESK_EMAIL")]
+    pub udesk_email: Option<String>,
+
+    /// The Udesk Open API token (signs every call; never sent to browsers).
+    #[arg(long, env = "UDESK_TOKEN", hide_env_values = true)]
+    pub udesk_token: Option<String>,
+
+    /// Which IM paths to call upstream.
+    #[arg(long, env = "UDESK_RELAY_API_STYLE", value_enum, default_value_t = ApiStyle::Current)]
+    pub api_style: ApiStyle,
+
+    /// Path of the robot-answer rating call (Udesk does not publish it). Default: the IM prefix
+    /// of --api-style + `/robot/evaluations`.
+    #[arg(long, env = "UDESK_RELAY_ROBOT_EVALUATION_PATH")]
+    pub robot_evaluation_path: Option<String>,
+
+    /// How long to wait for Udesk before answering 504, in milliseconds.
+    #[arg(
+        long,
+        env = "UDESK_RELAY_UPSTREAM_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub upstream_timeout_ms: u64,
+
+    /// `sqlite:PATH`, `memory` or `redis://…`. Default: `sqlite:<data-dir>/relay.sqlite3`.
+    #[arg(long, env = "UDESK_RELAY_STORE")]
+    pub store: Option<StoreSpec>,
+
+    /// Directory of the default SQLite file.
+    #[arg(long, env = "UDESK_RELAY_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// The secret path segment of the webhook URL (`/webhooks/udesk/<secret>`). Generated when absent.
+    #[arg(long, env = "UDESK_RELAY_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+
+    /// Key of the host site's user signatures (HMAC-SHA256 of user_id). Generated when absent.
+    #[arg(long, env = "UDESK_RELAY_IDENTITY_SECRET", hide_env_values = true)]
+    pub identity_secret: Option<String>,
+
+    /// Key of the visitors' bearer tokens. Derived from the identity secret when absent.
+    #[arg(long, env = "UDESK_RELAY_TOKEN_SECRET", hide_env_values = true)]
+    pub token_secret: Option<String>,
+
+    /// A browser origin allowed to call the API cross-origin (repeatable). The relay's own
+    /// origin always works.
+    #[arg(
+        long = "allowed-origin",
+        env = "UDESK_RELAY_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Events older than this many days are dropped.
+    #[arg(long, env = "UDESK_RELAY_RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u64,
+
+    /// At most this many events are kept per customer (0 = no limit).
+    #[arg(long, env = "UDESK_RELAY_RETENTION_COUNT", default_value_t = 1000)]
+    pub retention_count: u64,
+
+    /// The built widget (`trunk build` output): served at `/widget/`, its demo.html at `/`.
+    #[arg(long, env = "UDESK_RELAY_WIDGET_DIR", default_value = "dist")]
+    pub widget_dir: PathBuf,
+
+    /// Lifetime of a visitor's bearer token, in seconds.
+    #[arg(long, env = "UDESK_RELAY_TOKEN_TTL", default_value_t = 24 * 3600)]
+    pub token_ttl: u64,
+
+    /// How long after expiry a token may still be renewed (keeping its customer), in seconds.
+    #[arg(long, env = "UDESK_RELAY_RENEW_GRACE", default_value_t = 30 * 24 * 3600)]
+    pub renew_grace: u64,
+
+    /// Sends (messages, sessions, surveys, ratings) per visitor per minute, sustained (0 = off).
+    #[arg(long, env = "UDESK_RELAY_SEND_RATE", default_value_t = 30)]
+    pub send_rate_per_minute: u32,
+
+    /// Sends a visitor may make in a burst above the sustained rate.
+    #[arg(long, env = "UDESK_RELAY_SEND_BURST", default_value_t = 10)]
+    pub send_burst: u32,
+
+    /// Open event streams the relay serves at once; more are ended at once so browsers retry.
+    #[arg(long, env = "UDESK_RELAY_MAX_STREAMS", default_value_t = 10_000)]
+    pub max_streams: usize,
+
+    /// Seconds between keep-alive comments on event streams.
+    #[arg(long, env = "UDESK_RELAY_KEEP_ALIVE_SECS", default_value_t = 15)]
+    pub keep_alive_secs: u64,
+}
+
+impl Config {
+    /// The configuration with every default, as if no flag were given.
+    pub fn defaults() -> Config {
+        Config::parse_from(["udesk-relay"])
+    }
+
+    /// The store to open.
+    pub fn store_spec(&self) -> StoreSpec {
+        self.store
+            .clone()
+            .unwrap_or_else(|| StoreSpec::Sqlite(self.data_dir.join("relay.sqlite3")))
+    }
+
+    pub fn upstream_timeout(&self) -> Duration {
+        Duration::from_millis(self.upstream_timeout_ms.max(1))
+    }
+
+    /// The robot-rating path for the configured style.
+    pub fn robot_evaluation_path(&self) -> String {
+        match &self.robot_evaluation_path {
+            Some(path) => format!("/{}", path.trim_start_matches('/')),
+            None => format!("{}/robot/evaluations", im_prefix(self.api_style)),
+        }
+    }
+}
+
+/// Where the IM endpoints live for a style.
+pub fn im_prefix(style: ApiStyle) -> &'static str {
+    match style {
+        ApiStyle::Current => "/open_api_v1/im",
+        ApiStyle::Seed => "/im",
+    }
+}
+
+/// The survey path for a style (it moved on 2017-07-11).
+pub fn survey_path(style: ApiStyle) -> &'static str {
+    match style {
+        ApiStyle::Current => "/open_api_v1/im/sessions/survey",
+        ApiStyle::Seed => "/im_sessions/survey",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_make_a_demo() {
+        let c = Config::defaults();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.upstream, Upstream::Sim);
+        assert_eq!(
+            c.store_spec(),
+            StoreSpec::Sqlite(PathBuf::from("data/relay.sqlite3"))
+        );
+        assert_eq!(
+            c.robot_evaluation_path(),
+            "/open_api_v1/im/robot/evaluations"
+        );
+    }
+
+    #[test]
+    fn flags_parse() {
+        let c = Config::parse_from([
+            "udesk-relay",
+            "--upstream",
+            "http://127.0.0.1:9/",
+            "--store",
+            "memory",
+            "--api-style",
+            "seed",
+            "--allowed-origin",
+            "https://a.example",
+            "--allowed-origin",
+            "https://b.example",
+        ]);
+        assert_eq!(c.upstream, Upstream::Url("http://127.0.0.1:9".into()));
+        assert_eq!(c.store_spec(), StoreSpec::Memory);
+        assert_eq!(c.robot_evaluation_path(), "/im/robot/evaluations");
+        assert_eq!(survey_path(c.api_style), "/im_sessions/survey");
+        assert_eq!(c.allowed_origins.len(), 2);
+        assert!("ftp://x".parse::<Upstream>().is_err());
+        assert!("postgres://x".parse::<StoreSpec>().is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! Per-visitor limits: a token bucket on sends, and a lock per (customer, message_id) so two
+//! copies of one send (a retry racing its original) are forwarded at most once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// A token bucket per key: `burst` calls at once, refilled at `per_minute`.
+pub struct RateLimiter {
+    per_sec: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+impl RateLimiter {
+    /// `per_minute` 0 turns the limit off.
+    pub fn new(per_minute: u32, burst: u32) -> RateLimiter {
+        RateLimiter {
+            per_sec: f64::from(per_minute) / 60.0,
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn buckets(&self) -> MutexGuard<'_, HashMap<String, Bucket>> {
+        self.buckets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes one token for `key`, or says how long until one is there.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        if self.per_sec <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut buckets = self.buckets();
+        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: self.burst,
+            updated: now,
+        });
+        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * self.per_sec).min(self.burst);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - bucket.tokens) / self.per_sec,
+            ))
+        }
+    }
+
+    /// Forgets buckets that have refilled completely (they behave like new ones).
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        let (per_sec, burst) = (self.per_sec, self.burst);
+        self.buckets().retain(|_, b| {
+            b.tokens + now.duration_since(b.updated).as_secs_f64() * per_sec < burst
+        });
+    }
+}
+
+/// Async locks keyed by string, created on demand and dropped when unused.
+#[derive(Default)]
+pub struct KeyedLocks {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Holds a key's lock; releases it (and forgets unused keys) on drop.
+pub struct KeyGuard<'a> {
+    owner: &'a KeyedLocks,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl KeyedLocks {
+    pub async fn lock(&self, key: String) -> KeyGuard<'_> {
+        let lock = self
+            .locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let guard = lock.lock_owned().await;
+        KeyGuard {
+            owner: self,
+            key,
+            guard: Some(guard),
+        }
+    }
+}
+
+impl Drop for KeyGuard<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut locks = self.owner.locks.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map holds it: nobody waits for this key.
+        if locks
+            .get(&self.key)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            locks.remove(&self.key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_then_refuses_per_visitor() {
+        let limiter = RateLimiter::new(60, 3);
+        for _ in 0..3 {
+            assert!(limiter.check("a").is_ok());
+        }
+        let wait = limiter.check("a").unwrap_err();
+        assert!(wait <= Duration::from_secs(1) && wait > Duration::ZERO);
+        assert!(
+            limiter.check("b").is_ok(),
+            "another visitor has its own bucket"
+        );
+        assert!(RateLimiter::new(0, 1).check("a").is_ok());
+    }
+
+    #[tokio::test]
+    async fn one_holder_per_key() {
+        let locks = Arc::new(KeyedLocks::default());
+        let first = locks.lock("k".into()).await;
+        let l2 = locks.clone();
+        let waiter = tokio::spawn(async move {
+            let _g = l2.lock("k".into()).await;
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        let _other = locks.lock("other".into()).await;
+        drop(first);
+        waiter.await.unwrap();
+        drop(_other);
+        assert!(locks.locks.lock().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,228 @@
+//! Starting and stopping the relay: secrets, store, upstream (or the embedded simulator), the
+//! HTTP server and its background upkeep.
+
+use crate::app::{app, AppState, Shared};
+use crate::config::{Config, StoreSpec, Upstream};
+use crate::hub::Hub;
+use crate::identity::{generate_secret, Identity};
+use crate::limits::{KeyedLocks, RateLimiter};
+use crate::metrics::Metrics;
+use crate::store::{now_ms, MemoryStore, Retention, SqliteStore, Storage};
+use crate::udesk::{Udesk, UdeskSettings};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use udesk_protocol::relay::RelayConfig;
+use udesk_sim::{RunningSim, SimConfig};
+
+/// Why the relay could not start.
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How often retention runs and idle limiter/hub entries are dropped.
+const UPKEEP_EVERY: Duration = Duration::from_secs(600);
+/// How long shutdown waits for in-flight requests.
+const DRAIN_FOR: Duration = Duration::from_secs(10);
+
+/// A relay serving on its listener, until [`RunningRelay::shutdown`].
+pub struct RunningRelay {
+    /// The address it serves on.
+    pub addr: SocketAddr,
+    /// Where Udesk must POST reply notifications (it contains the secret).
+    pub webhook_url: String,
+    /// The embedded simulator's agent console, when `--upstream sim`.
+    pub console_url: Option<String>,
+    /// The base URL of the Udesk (or simulator) the relay calls.
+    pub upstream_url: String,
+    state: AppState,
+    server: JoinHandle<std::io::Result<()>>,
+    upkeep: JoinHandle<()>,
+    sim: Option<RunningSim>,
+}
+
+impl RunningRelay {
+    /// `http://ADDR`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The shared state (for tests and tools in this process).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Ends event streams, lets in-flight requests finish (up to 10 s), then stops the
+    /// embedded simulator.
+    pub async fn shutdown(self) {
+        self.state.shutdown.cancel();
+        let mut server = self.server;
+        if tokio::time::timeout(DRAIN_FOR, &mut server).await.is_err() {
+            tracing::warn!("requests still running after {DRAIN_FOR:?}; stopping anyway");
+            server.abort();
+        }
+        self.upkeep.abort();
+        if let Some(sim) = self.sim {
+            sim.shutdown().await;
+        }
+        tracing::info!("relay stopped");
+    }
+}
+
+fn secret(given: &Option<String>, name: &str) -> String {
+    match given.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => s.to_owned(),
+        None => {
+            let s = generate_secret();
+            tracing::info!("generated {name}: {s} (pass it as a flag to keep it across restarts)");
+            s
+        }
+    }
+}
+
+async fn open_store(config: &Config) -> Result<Storage, StartError> {
+    let retention = Retention::days(config.retention_days, config.retention_count);
+    match config.store_spec() {
+        StoreSpec::Memory => Ok(Storage::new(MemoryStore::new(retention))),
+        StoreSpec::Sqlite(path) => {
+            let shown = path.display().to_string();
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, retention))
+                .await?
+                .map_err(|e| format!("cannot open the SQLite store {shown}: {e}"))?;
+            tracing::info!(path = %shown, "SQLite store open");
+            Ok(Storage::new(store))
+        }
+        StoreSpec::Redis(url) => Err(format!(
+            "the Redis store ({url}) is not part of this build yet; use sqlite:PATH or memory"
+        )
+        .into()),
+    }
+}
+
+/// Starts the relay on `listener` (already bound, so the caller knows the port) with its
+/// background tasks; with `--upstream sim` also the simulator (its demo setup) on another
+/// loopback port, wired to send its webhooks here.
+pub async fn start(config: Config, listener: TcpListener) -> Result<RunningRelay, StartError> {
+    start_with_sim(config, listener, SimConfig::default()).await
+}
+
+/// Like [`start`], with this simulator setup when `--upstream sim` (its webhook URL is set to
+/// this relay). Tests use it for a simulator without human-scale delays.
+pub async fn start_with_sim(
+    config: Config,
+    listener: TcpListener,
+    sim_config: SimConfig,
+) -> Result<RunningRelay, StartError> {
+    let addr = listener.local_addr()?;
+    let webhook_secret = secret(&config.webhook_secret, "webhook secret");
+    let identity_secret = secret(&config.identity_secret, "identity secret");
+    let store = open_store(&config).await?;
+    let metrics = Arc::new(Metrics::default());
+
+    // The webhook URL must reach this listener; an unspecified address is reachable on loopback.
+    let reachable = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    let webhook_url = format!("http://{reachable}/webhooks/udesk/{webhook_secret}");
+
+    let (sim, base_url, email, token) = match &config.upstream {
+        Upstream::Sim => {
+            let sim_config = SimConfig {
+                webhook_url: Some(webhook_url.clone()),
+                ..sim_config
+            };
+            let (email, token) = (sim_config.email.clone(), sim_config.token.clone());
+            let sim_listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+            let sim = udesk_sim::start(sim_listener, sim_config).await?;
+            tracing::info!(console = %sim.console_url(), "embedded simulator running; agents answer at its console");
+            let base = sim.base_url();
+            (Some(sim), base, email, token)
+        }
+        Upstream::Url(url) => {
+            let (Some(email), Some(token)) = (&config.udesk_email, &config.udesk_token) else {
+                return Err("--upstream URL needs --udesk-email and --udesk-token".into());
+            };
+            tracing::info!(%webhook_url, "configure Udesk to POST reply notifications here");
+            (None, url.clone(), email.clone(), token.clone())
+        }
+    };
+    let upstream_url = base_url.clone();
+    let udesk = Udesk::new(
+        UdeskSettings {
+            base_url,
+            email,
+            token,
+            style: config.api_style,
+            robot_evaluation_path: config.robot_evaluation_path(),
+            timeout: config.upstream_timeout(),
+        },
+        metrics.clone(),
+    )?;
+    let console_url = sim.as_ref().map(|s| s.console_url());
+
+    let state = AppState::new(Shared {
+        identity: Identity::new(
+            &identity_secret,
+            config.token_secret.as_deref(),
+            config.token_ttl,
+            config.renew_grace,
+        ),
+        store,
+        hub: Hub::default(),
+        udesk,
+        metrics,
+        limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst),
+        send_locks: KeyedLocks::default(),
+        webhook_secret,
+        allowed_origins: config.allowed_origins.clone(),
+        widget_dir: config.widget_dir.clone(),
+        keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
+        max_streams: config.max_streams,
+        shutdown: CancellationToken::new(),
+        relay_config: RelayConfig {
+            simulator: sim.is_some(),
+            console_url: console_url.clone(),
+        },
+    });
+
+    let router = app(state.clone());
+    let stop = state.shutdown.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+    });
+    let upkeep = tokio::spawn(upkeep(state.clone()));
+    tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
+    Ok(RunningRelay {
+        addr,
+        webhook_url,
+        console_url,
+        upstream_url,
+        state,
+        server,
+        upkeep,
+        sim,
+    })
+}
+
+/// Retention and cleanup, now and then every [`UPKEEP_EVERY`].
+async fn upkeep(state: AppState) {
+    let mut every = tokio::time::interval(UPKEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        match state.store.run(|s| s.prune(now_ms())).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "retention dropped old events"),
+            Err(err) => tracing::warn!(error = %err, "retention failed"),
+        }
+        state.hub.sweep();
+        state.limiter.sweep();
+    }
+}

@@ -1,0 +1,214 @@
+//! `GET /v1/events`: a customer's reply notifications as server-sent events, with replay.
+//!
+//! The order that makes "no gap, no duplicate" hold: subscribe to the hub first, then replay
+//! from the store, then go live, skipping live events the replay already sent and re-reading the
+//! store whenever the live feed skips ahead (a lagging receiver, or pushes committed out of
+//! order). Ids come from the store, so they are the same after a restart.
+//!
+//! Browsers give up for good on a non-200 answer, so once the token is good the answer is always
+//! a 200 stream: trouble (a store error, too many streams, shutdown) ends the stream, and the
+//! browser reconnects after `retry:` with `Last-Event-ID`.
+
+use crate::api::{bearer, now_secs};
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::store::StoredEvent;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use rand::Rng;
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+use tokio::sync::{broadcast::error::RecvError, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use udesk_protocol::relay::{stream_event, StreamReset};
+
+/// Events read from the store per query during replay.
+const PAGE: usize = 256;
+
+/// The query of `GET /v1/events`.
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    /// The visitor's token (EventSource cannot send headers).
+    pub token: Option<String>,
+    /// Resume after this id on a fresh page load; a reconnect's `Last-Event-ID` header wins.
+    pub last_event_id: Option<String>,
+}
+
+fn parse_event_id(text: &str, field: &str) -> Result<Option<u64>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| AppError::BadRequest(format!("{field}: expected a non-negative integer")))
+}
+
+/// The `retry:` hint: 2–4 s, spread so that a restart does not bring every browser back at once.
+fn retry_hint() -> Duration {
+    Duration::from_millis(rand::thread_rng().gen_range(2000..4000))
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let token = query
+        .token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .or_else(|| bearer(&headers))
+        .ok_or_else(|| AppError::Unauthorized("missing `token` query parameter".into()))?;
+    let customer_token = state
+        .identity
+        .verify(token, now_secs())
+        .map_err(|e| AppError::Unauthorized(e.message().into()))?;
+    let resume = match headers.get("last-event-id") {
+        Some(value) => parse_event_id(value.to_str().unwrap_or("x"), "Last-Event-ID")?,
+        None => None,
+    };
+    let resume = match resume {
+        Some(id) => Some(id),
+        None => match query.last_event_id.as_deref() {
+            Some(text) => parse_event_id(text, "last_event_id")?,
+            None => None,
+        },
+    };
+
+    let (tx, rx) = mpsc::channel::<Event>(32);
+    let hint = Event::default().retry(retry_hint()).comment("udesk-chat");
+    if state.metrics.streams_open.load(Relaxed) >= state.max_streams as i64 {
+        // Full: a stream that only says when to come back, then ends.
+        tracing::warn!("stream limit reached; asking a browser to retry");
+        let _ = tx.try_send(hint);
+    } else {
+        tokio::spawn(pump(state.clone(), customer_token, resume, hint, tx));
+    }
+    let stream = ReceiverStream::new(rx)
+        .map(Ok::<_, Infallible>)
+        .take_until(state.shutdown.clone().cancelled_owned());
+    let mut response = Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(state.keep_alive))
+        .into_response();
+    // Ask reverse proxies not to buffer the stream.
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// Feeds one stream: the reset notice if needed, the replay, then live events, until the
+/// browser leaves or the relay shuts down.
+async fn pump(
+    state: AppState,
+    customer_token: String,
+    resume: Option<u64>,
+    hint: Event,
+    tx: mpsc::Sender<Event>,
+) {
+    let _open = state.metrics.stream_opened();
+    // Subscribe before reading the store, so nothing stored meanwhile is missed.
+    let mut live = state.hub.subscribe(&customer_token);
+    if tx.send(hint).await.is_err() {
+        return;
+    }
+    let mut last = resume.unwrap_or(0);
+    if let Some(requested) = resume {
+        let ct = customer_token.clone();
+        let bounds = match state.store.run(move |s| s.bounds(&ct)).await {
+            Ok(bounds) => bounds,
+            Err(err) => {
+                tracing::warn!(error = %err, "store unavailable; ending a stream");
+                return;
+            }
+        };
+        let earliest = bounds.earliest.unwrap_or(bounds.last + 1);
+        // Pruned past the requested id, or an id this relay never gave (its store was reset).
+        if requested + 1 < earliest || requested > bounds.last {
+            let reset = StreamReset {
+                requested,
+                earliest,
+            };
+            let data = serde_json::to_string(&reset).unwrap_or_default();
+            let event = Event::default().event(stream_event::RESET).data(data);
+            if tx.send(event).await.is_err() {
+                return;
+            }
+            state.metrics.stream_resets.fetch_add(1, Relaxed);
+            last = earliest - 1;
+        }
+    }
+    if catch_up(&state, &customer_token, &mut last, &tx)
+        .await
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tx.closed() => return,
+            received = live.recv() => {
+                let more = match received {
+                    Ok(event) if event.id <= last => Ok(()),
+                    Ok(event) if event.id == last + 1 => {
+                        let sent = send(&state, &tx, &event).await;
+                        last = event.id;
+                        sent
+                    }
+                    // Skipped ahead or fell behind: the store has everything in order.
+                    Ok(_) | Err(RecvError::Lagged(_)) => {
+                        catch_up(&state, &customer_token, &mut last, &tx).await
+                    }
+                    Err(RecvError::Closed) => Err(()),
+                };
+                if more.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Sends every stored event after `last`, advancing it.
+async fn catch_up(
+    state: &AppState,
+    customer_token: &str,
+    last: &mut u64,
+    tx: &mpsc::Sender<Event>,
+) -> Result<(), ()> {
+    loop {
+        let (ct, after) = (customer_token.to_owned(), *last);
+        let page = state
+            .store
+            .run(move |s| s.read_after(&ct, after, PAGE))
+            .await
+            .map_err(|err| tracing::warn!(error = %err, "store unavailable; ending a stream"))?;
+        let full = page.len() == PAGE;
+        for event in page {
+            send(state, tx, &event).await?;
+            *last = event.id;
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
+async fn send(state: &AppState, tx: &mpsc::Sender<Event>, event: &StoredEvent) -> Result<(), ()> {
+    let sse = Event::default()
+        .id(event.id.to_string())
+        .event(stream_event::MESSAGE)
+        .data(event.stream_json());
+    tx.send(sse).await.map_err(|_| ())?;
+    state.metrics.events_out.fetch_add(1, Relaxed);
+    Ok(())
+}

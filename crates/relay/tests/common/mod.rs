@@ -1,0 +1,273 @@
+//! Helpers shared by the relay's integration tests: a relay on 127.0.0.1:0 with a real SQLite
+//! file in a temporary directory, a visitor, webhook pushes and an SSE reader.
+#![allow(dead_code)]
+
+use clap::Parser;
+use eventsource_stream::{Event, EventStreamError, Eventsource};
+use futures_util::{Stream, StreamExt};
+use serde_json::{json, Value};
+use std::pin::Pin;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use udesk_protocol::relay::{StreamMessage, VisitorResponse};
+use udesk_relay::{Config, RunningRelay};
+
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
+pub const IDENTITY_SECRET: &str = "test-identity-secret";
+
+/// A relay under test and what it needs to stay alive.
+pub struct TestRelay {
+    pub relay: RunningRelay,
+    pub client: reqwest::Client,
+    pub dir: TempDir,
+}
+
+/// The flags every test relay gets; `extra` adds or overrides.
+pub fn config(dir: &TempDir, extra: &[&str]) -> Config {
+    let store = format!("sqlite:{}", dir.path().join("relay.sqlite3").display());
+    let widget = dir.path().join("widget").display().to_string();
+    let mut args = vec![
+        "udesk-relay",
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        &store,
+        "--webhook-secret",
+        WEBHOOK_SECRET,
+        "--identity-secret",
+        IDENTITY_SECRET,
+        "--widget-dir",
+        &widget,
+    ];
+    args.extend_from_slice(extra);
+    Config::parse_from(args)
+}
+
+/// Starts a relay with the default test flags plus `extra`.
+pub async fn start(extra: &[&str]) -> TestRelay {
+    let dir = tempfile::tempdir().unwrap();
+    start_in(dir, extra).await
+}
+
+/// Starts a relay whose files live in `dir`.
+pub async fn start_in(dir: TempDir, extra: &[&str]) -> TestRelay {
+    let config = config(&dir, extra);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = udesk_relay::start(config, listener).await.unwrap();
+    TestRelay {
+        relay,
+        client: reqwest::Client::new(),
+        dir,
+    }
+}
+
+impl TestRelay {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.relay.base_url())
+    }
+
+    /// A new anonymous visitor.
+    pub async fn visitor(&self) -> VisitorResponse {
+        let response = self
+            .client
+            .post(self.url("/v1/visitor"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// POSTs a webhook body (as Udesk would) and returns the status.
+    pub async fn push(&self, body: &Value) -> reqwest::StatusCode {
+        self.client
+            .post(self.url(&format!("/webhooks/udesk/{WEBHOOK_SECRET}")))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Opens the event stream; `resume` goes in the `Last-Event-ID` header or the query.
+    pub async fn stream(&self, token: &str, resume: Resume) -> EventStream {
+        let mut url = format!("{}?token={token}", self.url("/v1/events"));
+        let mut request = self.client.get(&url);
+        match resume {
+            Resume::Fresh => {}
+            Resume::Header(id) => request = request.header("Last-Event-ID", id.to_string()),
+            Resume::Query(id) => {
+                url.push_str(&format!("&last_event_id={id}"));
+                request = self.client.get(&url);
+            }
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "stream refused");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/event-stream",
+            "not an event stream"
+        );
+        EventStream(Box::pin(response.bytes_stream().eventsource()))
+    }
+}
+
+/// Where a stream resumes.
+#[derive(Clone, Copy)]
+pub enum Resume {
+    Fresh,
+    Header(u64),
+    Query(u64),
+}
+
+pub type Inner =
+    Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
+
+/// An SSE reader.
+pub struct EventStream(Inner);
+
+impl EventStream {
+    pub fn new(inner: Inner) -> EventStream {
+        EventStream(inner)
+    }
+
+    /// The next event with a name (skipping the bare `retry:` hint), or `None` when the stream
+    /// ended or nothing came within `wait`.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Event> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.0.next()).await {
+                Ok(Some(Ok(event))) if event.event == "message" && event.data.is_empty() => {
+                    continue
+                }
+                Ok(Some(Ok(event))) => return Some(event),
+                Ok(Some(Err(err))) => panic!("stream error: {err}"),
+                Ok(None) | Err(_) => return None,
+            }
+        }
+    }
+
+    /// The next `message` event, parsed; panics if something else or nothing comes.
+    pub async fn message(&mut self) -> StreamMessage {
+        let event = self
+            .next_within(Duration::from_secs(10))
+            .await
+            .expect("no event within 10 s");
+        assert_eq!(event.event, "message", "unexpected event {event:?}");
+        let message: StreamMessage = udesk_protocol::from_str(&event.data).unwrap();
+        assert_eq!(
+            event.id,
+            message.id.to_string(),
+            "SSE id and data id differ"
+        );
+        message
+    }
+
+    /// The next `n` messages' Udesk message_ids.
+    pub async fn message_ids(&mut self, n: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        for _ in 0..n {
+            ids.push(self.message().await.message.message_id);
+        }
+        ids
+    }
+
+    /// Asserts nothing more arrives within `wait`.
+    pub async fn assert_quiet(&mut self, wait: Duration) {
+        if let Some(event) = self.next_within(wait).await {
+            panic!("expected nothing more, got {event:?}");
+        }
+    }
+}
+
+/// Today's webhook shape: several agent text messages in one push.
+pub fn agent_push(customer_token: &str, ids: &[&str]) -> Value {
+    let messages: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            json!({"type": "message", "message_id": id, "agent_id": 7, "agent_name": "小明",
+                   "im_sub_session_id": 1081, "data": {"content": format!("reply {id}")}})
+        })
+        .collect();
+    json!({"customer_token": customer_token, "assign_type": "agent", "messages": messages})
+}
+
+/// The seed's webhook shape: one robot message.
+pub fn robot_push(customer_token: &str, id: &str) -> Value {
+    json!({"customer_token": customer_token, "assign_type": "robot",
+           "message": {"type": "message", "message_id": id,
+                       "data": {"question_id": 12, "question_title": "如何退货？", "answer": format!("answer {id}")}}})
+}
+
+/// An error answer's JSON, checking its shape.
+pub async fn error_body(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "error answered {content_type} (status {status})"
+    );
+    let body: udesk_protocol::relay::ErrorBody = response.json().await.unwrap();
+    (status, body.error, body.message)
+}
+
+/// The real `udesk-relay` binary, started as its own process.
+pub struct RelayProcess {
+    pub child: tokio::process::Child,
+    pub base_url: String,
+}
+
+impl RelayProcess {
+    /// Starts the binary with `args` and waits for its `listening on` line.
+    pub async fn spawn(args: &[String]) -> RelayProcess {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_udesk-relay"))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn udesk-relay");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("udesk-relay did not start within 30 s")
+            .unwrap()
+            .expect("udesk-relay exited before listening");
+        let base_url = line
+            .strip_prefix("udesk-relay listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        // Keep draining stdout so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        RelayProcess { child, base_url }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+/// Reads every event of a fresh stream until it is quiet for `quiet`.
+pub async fn drain_stream(
+    client: &reqwest::Client,
+    url: &str,
+    quiet: Duration,
+) -> Vec<StreamMessage> {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut stream = EventStream(Box::pin(response.bytes_stream().eventsource()));
+    let mut out = Vec::new();
+    while let Some(event) = stream.next_within(quiet).await {
+        assert_eq!(event.event, "message", "{event:?}");
+        out.push(udesk_protocol::from_str(&event.data).unwrap());
+    }
+    out
+}

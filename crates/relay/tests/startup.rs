@@ -1,0 +1,59 @@
+//! Starting the relay: clear refusals for configurations that cannot work, and the one stdout
+//! line scripts read.
+
+mod common;
+
+use tokio::net::TcpListener;
+
+async fn start_error(extra: &[&str]) -> String {
+    use clap::Parser;
+    let mut args = vec![
+        "udesk-relay",
+        "--webhook-secret",
+        "s",
+        "--identity-secret",
+        "i",
+    ];
+    args.extend_from_slice(extra);
+    let config = udesk_relay::Config::parse_from(args);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    match udesk_relay::start(config, listener).await {
+        Ok(_) => panic!("{extra:?} should not start"),
+        Err(err) => err.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn impossible_configurations_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = ["--store", "memory"];
+    let err = start_error(&[&memory[..], &["--upstream", "http://127.0.0.1:9"]].concat()).await;
+    assert!(err.contains("--udesk-email"), "{err}");
+    let err = start_error(&["--store", "redis://127.0.0.1:6379"]).await;
+    assert!(
+        err.contains("Redis") && err.contains("sqlite:PATH"),
+        "{err}"
+    );
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let store = format!("sqlite:{}/sub/relay.sqlite3", blocker.display());
+    let err = start_error(&["--store", &store]).await;
+    assert!(err.contains("SQLite store"), "{err}");
+}
+
+#[tokio::test]
+async fn the_binary_prints_its_address_and_serves_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = common::RelayProcess::spawn(&[
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--data-dir".into(),
+        dir.path().display().to_string(),
+    ])
+    .await;
+    assert!(relay.base_url.starts_with("http://127.0.0.1:"));
+    let health = reqwest::get(relay.url("/healthz")).await.unwrap();
+    assert_eq!(health.text().await.unwrap(), "ok");
+    // No flags: the default SQLite file lives in the data directory.
+    assert!(dir.path().join("relay.sqlite3").exists());
+}

@@ -1,0 +1,129 @@
+//! Serving the built widget: the demo page at `/`, the stable loader and manifest revalidated on
+//! every load, hashed files cached for good, everything compressed; plus health and metrics.
+
+mod common;
+
+use std::time::Duration;
+
+#[tokio::test]
+async fn the_widget_is_served_with_the_right_cache_headers_and_compressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let widget = dir.path().join("widget");
+    std::fs::create_dir_all(&widget).unwrap();
+    let js = format!(
+        "/* loader */ {}",
+        "console.log('udesk-chat');\n".repeat(200)
+    );
+    std::fs::write(widget.join("embed.js"), &js).unwrap();
+    std::fs::write(
+        widget.join("manifest.json"),
+        r#"{"js":"udesk-widget-3f2a.js"}"#,
+    )
+    .unwrap();
+    std::fs::write(widget.join("udesk-widget-3f2a.js"), &js).unwrap();
+    std::fs::write(
+        widget.join("demo.html"),
+        "<!doctype html><title>demo</title><script src=\"/widget/embed.js\" async></script>",
+    )
+    .unwrap();
+    let t = common::start_in(dir, &[]).await;
+    // reqwest here has no decompression: what it gets is what went over the wire.
+    let get = |path: &str, encoding: Option<&str>| {
+        let mut request = t.client.get(t.url(path));
+        if let Some(e) = encoding {
+            request = request.header("accept-encoding", e);
+        }
+        request.send()
+    };
+
+    let page = get("/", None).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    assert!(page.text().await.unwrap().contains("/widget/embed.js"));
+
+    for stable in ["/widget/embed.js", "/widget/manifest.json"] {
+        let r = get(stable, None).await.unwrap();
+        assert_eq!(r.status(), 200, "{stable}");
+        assert_eq!(r.headers()["cache-control"], "no-cache", "{stable}");
+    }
+    let hashed = get("/widget/udesk-widget-3f2a.js", Some("gzip"))
+        .await
+        .unwrap();
+    assert_eq!(hashed.status(), 200);
+    assert_eq!(
+        hashed.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(hashed.headers()["content-encoding"], "gzip");
+    assert!(
+        hashed.bytes().await.unwrap().len() < js.len() / 4,
+        "gzip shrinks it"
+    );
+
+    let loader = get("/widget/embed.js", Some("br")).await.unwrap();
+    assert_eq!(loader.headers()["content-encoding"], "br");
+
+    let missing = get("/widget/nope.js", None).await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(
+        missing.headers().get("cache-control").is_none(),
+        "a 404 is not cached for good"
+    );
+}
+
+#[tokio::test]
+async fn without_a_built_widget_the_front_page_says_how_to_build_it() {
+    let t = common::start(&[]).await;
+    let page = t.client.get(t.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("trunk build"));
+}
+
+#[tokio::test]
+async fn health_and_metrics_answer() {
+    let t = common::start(&[]).await;
+    let health = t.client.get(t.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let v = t.visitor().await;
+    let mut stream = t.stream(&v.token, common::Resume::Fresh).await;
+    t.push(&common::agent_push(&v.customer_token, &["m1"]))
+        .await;
+    stream.message().await;
+    let metrics = t.client.get(t.url("/metrics")).send().await.unwrap();
+    assert!(metrics.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = metrics.text().await.unwrap();
+    for line in [
+        "udesk_relay_streams_open 1",
+        "udesk_relay_events_in_total 1",
+        "udesk_relay_events_out_total 1",
+        "udesk_relay_webhooks_total{outcome=\"stored\"} 1",
+        "udesk_relay_webhook_seconds_count 1",
+    ] {
+        assert!(text.contains(line), "missing {line}:\n{text}");
+    }
+    drop(stream);
+    // The stream's end is noticed and counted.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = t
+            .client
+            .get(t.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("udesk_relay_streams_open 0") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "stream still counted open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,260 @@
+//! Webhook intake: secret, validation, dedupe, both shapes, sanitising — observed the way a
+//! browser would, on the event stream.
+
+mod common;
+
+use common::{agent_push, error_body, robot_push, start, Resume, WEBHOOK_SECRET};
+use serde_json::json;
+use std::time::Duration;
+use udesk_protocol::content::Content;
+
+const QUIET: Duration = Duration::from_millis(300);
+
+#[tokio::test]
+async fn wrong_webhook_secret_is_401_and_stores_nothing() {
+    let t = start(&[]).await;
+    let v = t.visitor().await;
+    for secret in [
+        "wrong",
+        "test-webhook-secre",
+        "test-webhook-secret-",
+        "TEST-WEBHOOK-SECRET",
+    ] {
+        let response = t
+            .client
+            .post(t.url(&format!("/webhooks/udesk/{secret}")))
+            .json(&agent_push(&v.customer_token, &["m1"]))
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_body(response).await;
+        assert_eq!((status, code.as_str()), (401, "unauthorized"), "{secret}");
+    }
+    let mut stream = t.stream(&v.token, Resume::Fresh).await;
+    stream.assert_quiet(QUIET).await;
+}
+
+#[tokio::test]
+async fn malformed_and_wrongly_typed_bodies_get_400_naming_the_problem() {
+    let t = start(&[]).await;
+    let url = t.url(&format!("/webhooks/udesk/{WEBHOOK_SECRET}"));
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"{not json".to_vec(), ""),
+        (b"".to_vec(), "empty"),
+        (vec![0xff, 0xfe, 0x00], "UTF-8"),
+        (
+            json!({"assign_type": "agent", "messages": []})
+                .to_string()
+                .into_bytes(),
+            "customer_token",
+        ),
+        (
+            json!({"customer_token": "c1", "assign_type": "agent"})
+                .to_string()
+                .into_bytes(),
+            "messages",
+        ),
+        (
+            json!({"customer_token": "c1", "assign_type": "agent",
+                   "messages": [{"message_id": {"x": 1}, "data": {"content": "hi"}}]})
+            .to_string()
+            .into_bytes(),
+            "messages[0].message_id",
+        ),
+        (
+            json!({"customer_token": "c1", "assign_type": "agent",
+                   "message": {"message_id": "m", "data": {"content": 5}}})
+            .to_string()
+            .into_bytes(),
+            "message.data.content",
+        ),
+        (
+            json!({"customer_token": "c1", "assign_type": "martian",
+                   "message": {"message_id": "m", "data": {"content": "x"}}})
+            .to_string()
+            .into_bytes(),
+            "assign_type",
+        ),
+        (
+            json!({"customer_token": "not a token!", "assign_type": "agent",
+                   "message": {"message_id": "m", "data": {"content": "x"}}})
+            .to_string()
+            .into_bytes(),
+            "customer_token",
+        ),
+    ];
+    for (body, names) in cases {
+        let response = t.client.post(&url).body(body.clone()).send().await.unwrap();
+        let (status, code, message) = error_body(response).await;
+        assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(code, "bad_request");
+        assert!(
+            message.contains(names),
+            "{message:?} should name {names:?} for {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+}
+
+#[tokio::test]
+async fn oversized_webhook_is_413_json() {
+    let t = start(&[]).await;
+    let huge = "x".repeat(1024 * 1024 + 10);
+    let body = json!({"customer_token": "c1", "assign_type": "agent",
+                      "message": {"message_id": "m", "data": {"content": huge}}});
+    let response = t
+        .client
+        .post(t.url(&format!("/webhooks/udesk/{WEBHOOK_SECRET}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_body(response).await;
+    assert_eq!((status, code.as_str()), (413, "payload_too_large"));
+}
+
+#[tokio::test]
+async fn udesk_retries_are_delivered_once() {
+    let t = start(&[]).await;
+    let v = t.visitor().await;
+    let mut stream = t.stream(&v.token, Resume::Fresh).await;
+    // The same push three times (Udesk resends when it saw no 200), and a push repeating one id.
+    for _ in 0..3 {
+        assert_eq!(
+            t.push(&agent_push(&v.customer_token, &["a1", "a2"])).await,
+            200
+        );
+    }
+    assert_eq!(
+        t.push(&agent_push(&v.customer_token, &["a2", "a3", "a3"]))
+            .await,
+        200
+    );
+    assert_eq!(stream.message_ids(3).await, ["a1", "a2", "a3"]);
+    stream.assert_quiet(QUIET).await;
+
+    let metrics = t
+        .client
+        .get(t.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("udesk_relay_events_in_total 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("udesk_relay_events_duplicate_total 6"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn both_webhook_shapes_are_delivered_exactly_once_in_order() {
+    let t = start(&[]).await;
+    let v = t.visitor().await;
+    let mut stream = t.stream(&v.token, Resume::Fresh).await;
+    let ct = v.customer_token.as_str();
+    assert_eq!(t.push(&robot_push(ct, "r1")).await, 200);
+    assert_eq!(
+        t.push(&agent_push(ct, &["b1", "b2", "b3", "b4"])).await,
+        200
+    );
+    assert_eq!(t.push(&robot_push(ct, "r2")).await, 200);
+    // Resends of both shapes change nothing.
+    assert_eq!(t.push(&robot_push(ct, "r1")).await, 200);
+    assert_eq!(
+        t.push(&agent_push(ct, &["b1", "b2", "b3", "b4"])).await,
+        200
+    );
+
+    let first = stream.message().await;
+    assert_eq!(first.message.message_id, "r1");
+    assert_eq!(first.assign_type, udesk_protocol::AssignType::Robot);
+    assert!(matches!(first.message.content, Content::RobotAnswer(_)));
+    let mut ids = vec![first.id];
+    let mut names = vec![first.message.message_id];
+    for _ in 0..5 {
+        let m = stream.message().await;
+        ids.push(m.id);
+        names.push(m.message.message_id);
+    }
+    assert_eq!(names, ["r1", "b1", "b2", "b3", "b4", "r2"]);
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6], "ids increase by one per customer");
+    stream.assert_quiet(QUIET).await;
+}
+
+#[tokio::test]
+async fn an_xss_corpus_in_rich_messages_arrives_sanitised() {
+    const XSS: &[&str] = &[
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "<a href=\"javascript:alert(1)\">x</a>",
+        "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+        "<svg onload=alert(1)>",
+        "<iframe src=\"https://evil.example\"></iframe>",
+        "<div style=\"background:url(javascript:alert(1))\">x</div>",
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+        "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+        "<details open ontoggle=alert(1)>",
+        "\"><script>alert(1)</script>",
+        "<form action=\"https://evil.example\"><input type=submit></form>",
+    ];
+    let t = start(&[]).await;
+    let v = t.visitor().await;
+    let mut messages: Vec<serde_json::Value> = XSS
+        .iter()
+        .enumerate()
+        .map(|(i, attack)| {
+            let kind = if i % 2 == 0 { "rich" } else { "message" };
+            json!({"type": kind, "message_id": format!("x{i}"), "data": {"content": attack}})
+        })
+        .collect();
+    messages.push(
+        json!({"type": "image", "message_id": "img", "data": {"content": "javascript:alert(1)"}}),
+    );
+    messages.push(json!({"type": "message", "message_id": "ok",
+        "data": {"content": "<b>您好</b> <a href=\"https://udesk.cn\">帮助</a>"}}));
+    let body = json!({"customer_token": v.customer_token, "assign_type": "agent",
+                      "messages": messages});
+    assert_eq!(t.push(&body).await, 200);
+
+    let mut stream = t.stream(&v.token, Resume::Fresh).await;
+    for attack in XSS {
+        let m = stream.message().await;
+        let html = match &m.message.content {
+            Content::Rich(r) => r.content.clone(),
+            Content::Text(t) => t.content.clone(),
+            other => panic!("unexpected content {other:?}"),
+        }
+        .to_ascii_lowercase();
+        for bad in [
+            "<script",
+            "onerror",
+            "onload",
+            "ontoggle",
+            "javascript:",
+            "data:",
+            "<iframe",
+            "<svg",
+            "<style",
+            "<form",
+        ] {
+            assert!(!html.contains(bad), "{attack} arrived as {html}");
+        }
+    }
+    match stream.message().await.message.content {
+        Content::Text(t) => assert!(t.content.contains("image removed"), "{}", t.content),
+        other => panic!("a javascript: image must not arrive as media: {other:?}"),
+    }
+    match stream.message().await.message.content {
+        Content::Text(t) => {
+            assert!(t.content.contains("<b>您好</b>"));
+            assert!(t.content.contains("href=\"https://udesk.cn\""));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
