@@ -48,8 +48,13 @@ mod events;
 /// Deliberately two steps: every type the widget reads is then deserialised from a `Value` only,
 /// which is how the protocol crate reads message contents anyway. Parsing straight from text
 /// would compile a second deserialiser for each type (tens of KB of wasm) to save microseconds.
-pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, udesk_protocol::ParseError> {
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| udesk_protocol::ParseError { path: String::new(), message: e.to_string() })?;
+pub fn parse_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, udesk_protocol::ParseError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| udesk_protocol::ParseError {
+            path: String::new(),
+            message: e.to_string(),
+        })?;
     udesk_protocol::from_value(value)
 }

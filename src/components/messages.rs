@@ -392,13 +392,9 @@ fn image_view(media: MediaData) -> AnyView {
     let chat = chat();
     let t = chat.texts_untracked();
     let Some(src) = safe_src(&media.content) else {
-        return view! { <div class="bubble" data-testid="unknown">{t.image}</div> }
-            .into_any();
+        return view! { <div class="bubble" data-testid="unknown">{t.image}</div> }.into_any();
     };
-    let alt = media
-        .filename
-        .clone()
-        .unwrap_or_else(|| t.image.to_owned());
+    let alt = media.filename.clone().unwrap_or_else(|| t.image.to_owned());
     let (open_src, open_alt) = (src.clone(), alt.clone());
     view! {
         <button

@@ -92,11 +92,21 @@ pub fn SurveyCard(entry: Entry) -> impl IntoView {
         let id = choice.id;
         // One element for the three styles: what differs is its class, glyph and words.
         let (class, glyph, words, label) = match style_name {
-            "star" => ("star", Some("★".to_owned()), None, t.stars(count - index, &choice.text)),
+            "star" => (
+                "star",
+                Some("★".to_owned()),
+                None,
+                t.stars(count - index, &choice.text),
+            ),
             "expression" => {
                 let (emoji, words) = leading_emoji(&choice.text);
                 let glyph = emoji.unwrap_or_else(|| face(count - 1 - index, count));
-                ("opt face", Some(glyph.to_owned()), Some(words.to_owned()), choice.text.clone())
+                (
+                    "opt face",
+                    Some(glyph.to_owned()),
+                    Some(words.to_owned()),
+                    choice.text.clone(),
+                )
             }
             _ => ("opt", None, Some(choice.text.clone()), choice.text.clone()),
         };
