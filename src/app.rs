@@ -61,6 +61,8 @@ struct Inner {
     page_title: Option<String>,
     /// Move focus into the panel when it next mounts (opened by the visitor, not by config).
     focus_on_open: bool,
+    /// The `storage` listener that merges what other tabs save.
+    other_tabs: Option<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::StorageEvent)>>,
 }
 
 /// The widget's handle; cheap to copy into every closure.
@@ -120,6 +122,7 @@ impl Chat {
                 unmounted: false,
                 page_title: None,
                 focus_on_open: false,
+                other_tabs: None,
             }),
         };
         chat.install_effects();
@@ -154,8 +157,11 @@ impl Chat {
     fn install_effects(self) {
         let key = self.inner.with_value(|i| i.storage_key.clone());
         Effect::new(move |_| {
-            let json = self.conv.with(Conversation::to_saved_json);
+            let now = now_ms();
+            let json = self.conv.with(|c| c.to_saved_json(now));
             browser::storage_set(&key, &json);
+            // Not a change to show: no signal update (that would save again).
+            self.conv.update_untracked(|c| c.saved_at = now);
         });
         Effect::new(move |previous: Option<u32>| {
             let unread = self.conv.with(|c| c.unread);
@@ -206,6 +212,7 @@ impl Chat {
     /// After mounting: resume a known visitor's stream (so replies count as unread even with the
     /// panel closed), and open the panel when the page asked for it.
     pub fn boot(self) {
+        self.follow_other_tabs();
         let known = self.conv.with_untracked(|c| c.visitor.is_some());
         if known {
             spawn_local(async move {
@@ -220,11 +227,54 @@ impl Chat {
         }
     }
 
+    /// Follows the conversation in other tabs of the same site: each saves to localStorage, and
+    /// the others merge it in (see [`Conversation::merge`]).
+    fn follow_other_tabs(self) {
+        use wasm_bindgen::JsCast;
+        let key = self.inner.with_value(|i| i.storage_key.clone());
+        let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::StorageEvent)>::new(
+            move |event: web_sys::StorageEvent| {
+                if event.key().as_deref() != Some(key.as_str()) || self.is_unmounted() {
+                    return;
+                }
+                let Some(other) = event
+                    .new_value()
+                    .and_then(|json| Conversation::restore(&json))
+                else {
+                    return;
+                };
+                let token_before = self.token();
+                let mut merged = self.conv.get_untracked();
+                if merged.merge(other) {
+                    self.conv.set(merged);
+                    if self.token() != token_before {
+                        self.connect_stream();
+                    }
+                }
+            },
+        );
+        let _ = browser::window()
+            .add_event_listener_with_callback("storage", listener.as_ref().unchecked_ref());
+        self.inner.update_value(|i| i.other_tabs = Some(listener));
+    }
+
+    fn token(&self) -> Option<String> {
+        self.conv
+            .with_untracked(|c| c.visitor.as_ref().map(|v| v.token.clone()))
+    }
+
     /// Stops the stream and timers and restores the page title.
     pub fn shutdown(self) {
+        use wasm_bindgen::JsCast;
         self.inner.update_value(|i| {
             i.unmounted = true;
             i.stream = None;
+            if let Some(listener) = i.other_tabs.take() {
+                let _ = browser::window().remove_event_listener_with_callback(
+                    "storage",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
         });
         self.show_unread_in_title(0);
     }

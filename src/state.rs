@@ -239,6 +239,10 @@ pub struct Conversation {
     pub unread: u32,
     /// Counter for the keys of the widget's own lines.
     next_local: u64,
+    /// When this tab last saved the conversation, Unix milliseconds: between tabs, the later save
+    /// has the newer session.
+    #[serde(default)]
+    pub saved_at: i64,
 }
 
 impl Conversation {
@@ -257,14 +261,52 @@ impl Conversation {
         Some(conversation)
     }
 
-    /// The JSON to save: the newest [`MAX_ENTRIES`] entries.
-    pub fn to_saved_json(&self) -> String {
+    /// The JSON to save at `now_ms`: the newest [`MAX_ENTRIES`] entries.
+    pub fn to_saved_json(&self, now_ms: i64) -> String {
         let skip = self.entries.len().saturating_sub(MAX_ENTRIES);
         let saved = Conversation {
             entries: self.entries[skip..].to_vec(),
+            saved_at: now_ms,
             ..self.clone()
         };
         serde_json::to_string(&saved).unwrap_or_default()
+    }
+
+    /// Takes in what another tab of the same site saved, so that two open tabs show one
+    /// conversation: entries this tab lacks are added where the other tab has them, an entry
+    /// changed there (a send that went out, a rating) takes the newer revision, and the visitor,
+    /// session and unread count follow whichever tab saved last. Returns whether anything changed.
+    pub fn merge(&mut self, other: Conversation) -> bool {
+        let before = self.clone();
+        let mut anchor: Option<usize> = None;
+        for theirs in other.entries {
+            match self.entries.iter().position(|e| e.key == theirs.key) {
+                Some(i) => {
+                    if theirs.rev > self.entries[i].rev {
+                        self.entries[i] = theirs;
+                    }
+                    anchor = Some(i);
+                }
+                None => {
+                    let at = anchor.map_or(0, |a| a + 1);
+                    self.entries.insert(at, theirs);
+                    anchor = Some(at);
+                }
+            }
+        }
+        self.last_event_id = self.last_event_id.max(other.last_event_id);
+        self.next_local = self.next_local.max(other.next_local);
+        if other.saved_at > self.saved_at {
+            self.visitor = other.visitor;
+            self.session = other.session;
+            self.unread = other.unread;
+            self.saved_at = other.saved_at;
+        }
+        let changed = Conversation {
+            saved_at: before.saved_at,
+            ..self.clone()
+        } != before;
+        changed
     }
 
     pub fn entry(&self, key: &str) -> Option<&Entry> {
@@ -285,7 +327,8 @@ impl Conversation {
 
     fn push_notice(&mut self, notice: Notice, now_ms: i64) -> String {
         self.next_local += 1;
-        let key = format!("n:{}", self.next_local);
+        // The time keeps keys of lines written in different tabs apart.
+        let key = format!("n:{now_ms:x}-{}", self.next_local);
         self.push(Entry {
             key: key.clone(),
             rev: 0,
@@ -337,7 +380,7 @@ impl Conversation {
                         .or_else(|| Some(message).filter(|m| !m.trim().is_empty()));
                     if let Some(welcome) = welcome {
                         self.next_local += 1;
-                        let key = format!("r:welcome-{}", self.next_local);
+                        let key = format!("r:welcome-{now_ms:x}-{}", self.next_local);
                         let sender = self.session.robot.clone().unwrap_or_default();
                         self.push(Entry {
                             key: key.clone(),
@@ -1267,7 +1310,8 @@ mod tests {
             true,
         );
         c.rated("r:r5", true);
-        let restored = Conversation::restore(&c.to_saved_json()).unwrap();
+        let restored = Conversation::restore(&c.to_saved_json(7)).unwrap();
+        assert_eq!(restored.saved_at, 7);
         assert_eq!(restored.visitor, c.visitor);
         assert_eq!(restored.last_event_id, 5);
         assert_eq!(restored.entries.len(), c.entries.len());
@@ -1298,12 +1342,51 @@ mod tests {
         for i in 0..(MAX_ENTRIES as u64 + 20) {
             c.apply(text(i + 1, &format!("m{i}"), "x"), true);
         }
-        let restored = Conversation::restore(&c.to_saved_json()).unwrap();
+        let restored = Conversation::restore(&c.to_saved_json(0)).unwrap();
         assert_eq!(restored.entries.len(), MAX_ENTRIES);
         assert_eq!(
             restored.entries.last().unwrap().key,
             c.entries.last().unwrap().key
         );
+    }
+
+    #[test]
+    fn two_tabs_merge_into_one_conversation() {
+        // Both tabs share the start; then each sends a message and gets a reply.
+        let mut a = Conversation::default();
+        a.set_visitor(visitor("c1"), 0);
+        a.session_created(AssignType::Robot, &robot_session(), 0);
+        a.apply(text(1, "m1", "一"), true);
+        let mut b = Conversation::restore(&a.to_saved_json(10)).unwrap();
+        a.saved_at = 10;
+        a.send("w-a".into(), Content::text("from tab a"), 20);
+        b.send("w-b".into(), Content::text("from tab b"), 21);
+        b.send_finished("w-b", true);
+        b.apply(text(2, "m2", "二"), true);
+        b.session_created(AssignType::Agent, &agent_session(2001, 2), 22);
+
+        let b_saved = Conversation::restore(&b.to_saved_json(30)).unwrap();
+        assert!(a.merge(b_saved.clone()));
+        let keys: Vec<&str> = a.entries.iter().map(|e| e.key.as_str()).collect();
+        assert!(keys.contains(&"v:w-a") && keys.contains(&"v:w-b") && keys.contains(&"r:m2"));
+        assert_eq!(keys.iter().filter(|k| **k == "r:m1").count(), 1);
+        assert_eq!(a.last_event_id, 2);
+        assert!(matches!(
+            a.entry("v:w-b").unwrap().body,
+            Body::Outgoing {
+                state: SendState::Sent,
+                ..
+            }
+        ));
+        assert_eq!(a.session.phase, Phase::Queued, "tab b saved last");
+        // Merging the same state again changes nothing (no ping-pong between tabs).
+        assert!(!a.merge(b_saved));
+        // An older save does not take the session back.
+        let mut old = b.clone();
+        old.saved_at = 5;
+        old.session = Session::default();
+        a.merge(old);
+        assert_eq!(a.session.phase, Phase::Queued);
     }
 
     #[test]

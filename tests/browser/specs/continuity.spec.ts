@@ -1,6 +1,6 @@
 // Continuity: reloads and new tabs keep the conversation; the stream resumes after a relay restart
 // with nothing lost or doubled; a send that failed goes out once; unread messages are signalled.
-import { test, expect, screenshot, tempDir } from '../fixtures';
+import { test, expect, screenshot, tempDir, Widget } from '../fixtures';
 import * as path from 'node:path';
 
 test('a reload and a new tab keep the visitor, the session and the transcript', async ({ page, context, relay, widget }) => {
@@ -126,4 +126,26 @@ test('messages that arrive while the panel is closed show as unread in the badge
   await expect(widget.badge).toHaveText('1');
   await page.reload();
   await expect(widget.badge).toHaveText('1');
+});
+
+test('two open tabs show one conversation', async ({ page, context, relay, widget }) => {
+  await page.goto(relay.url);
+  await widget.openAndWaitForRobot();
+  const tab = await context.newPage();
+  await tab.goto(relay.url);
+  const other = new Widget(tab);
+  await other.open();
+
+  await other.send('asked in the second tab');
+  await expect(other.messages.getByTestId('robot-answer').last()).toBeVisible();
+  // The first tab shows the second tab's question (and the answer, once each).
+  await expect(widget.visitorMessages().filter({ hasText: 'asked in the second tab' })).toHaveCount(1);
+  await widget.send('and one from the first');
+  await expect(other.visitorMessages().filter({ hasText: 'and one from the first' })).toHaveCount(1);
+  await expect(other.visitorMessages().filter({ hasText: 'and one from the first' })).toHaveAttribute('data-state', 'sent');
+  const count = await widget.messages.locator('[data-key]').count();
+  await expect(other.messages.locator('[data-key]')).toHaveCount(count);
+  // Asking for a person in one tab shows the queue or the agent in the other.
+  await other.talkToPerson.click();
+  await expect(widget.talkToPerson).toBeHidden();
 });
