@@ -302,11 +302,10 @@ impl Conversation {
             self.unread = other.unread;
             self.saved_at = other.saved_at;
         }
-        let changed = Conversation {
+        Conversation {
             saved_at: before.saved_at,
             ..self.clone()
-        } != before;
-        changed
+        } != before
     }
 
     pub fn entry(&self, key: &str) -> Option<&Entry> {
