@@ -222,10 +222,14 @@ pub fn token_table() -> String {
     let mut out =
         String::from("| token | default (light) | default (dark) | what |\n|---|---|---|---|\n");
     for t in TOKENS {
-        let dark = t.dark.map_or("—".to_owned(), |d| format!("`{d}`"));
+        // Defaults that refer to another token name it by its public name.
+        let public = |v: &str| v.replace("var(--u-", "var(--udesk-");
+        let dark = t.dark.map_or("—".to_owned(), |d| format!("`{}`", public(d)));
         out.push_str(&format!(
             "| `--udesk-{}` | `{}` | {dark} | {} |\n",
-            t.name, t.light, t.what
+            t.name,
+            public(t.light),
+            t.what
         ));
     }
     out
@@ -282,6 +286,16 @@ mod tests {
         assert!(css.contains("@media (prefers-color-scheme:dark){.udesk-root[data-theme=auto]{"));
         assert!(css.contains(".udesk-root[data-theme=dark]{"));
         assert!(css.starts_with(":host{all:initial}"));
+    }
+
+    #[test]
+    fn the_embedding_guide_has_the_current_token_table() {
+        let guide = include_str!("../www/EMBEDDING.md");
+        assert!(
+            guide.contains(&token_table()),
+            "www/EMBEDDING.md is out of date; its token table should read:\n{}",
+            token_table()
+        );
     }
 
     #[test]

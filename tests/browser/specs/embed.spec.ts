@@ -1,6 +1,6 @@
 // Embedding: one tag on a page of another origin, untouched by hostile host CSS and leaking none
 // of its own; CORS only for allowed origins; theming tokens and data-attributes; the JS API.
-import { test, expect, screenshot, hostPage } from '../fixtures';
+import { test, expect, screenshot, hostPage, Widget } from '../fixtures';
 
 const HOSTILE_CSS = `<style>
   * { font-family: "Comic Sans MS", cursive !important; color: rgb(255, 0, 0) !important;
@@ -152,4 +152,59 @@ test('a page that asks to start open shows the panel without stealing focus', as
   await expect(widget.panel).toBeVisible();
   await expect(widget.replies().first()).toBeVisible();
   await expect(page.locator('#search')).toBeFocused();
+});
+
+test('identify() makes a signed user the same customer in every browser', async ({ browser, hostPages, startRelay }) => {
+  const relay = await startRelay({ allowedOrigins: [hostPages.origin] });
+  const url = hostPages.serve('/account.html', hostPage(relay.url));
+  // The host site's server signs its user id with the relay's identity secret.
+  const { createHmac } = await import('node:crypto');
+  const signature = createHmac('sha256', 'browser-tests-identity-secret').update('user-42').digest('hex');
+
+  const customerIn = async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => (window as any).UdeskChat?.ready);
+    await page.evaluate((sig) => {
+      const chat = (window as any).UdeskChat;
+      chat.identify({ user_id: 'user-42', signature: sig, name: 'Ada Lovelace', email: 'ada@example.com' });
+      chat.open();
+    }, signature);
+    const widget = new Widget(page);
+    await expect(widget.replies().first()).toBeVisible();
+    const token = await widget.customerToken();
+    await context.close();
+    return token;
+  };
+  const first = await customerIn();
+  const second = await customerIn();
+  expect(second).toBe(first);
+  // The relay created the Udesk customer with the name the host page gave.
+  await expect
+    .poll(async () => (await relay.sim.admin<any[]>('customers')).find((c) => c.token === first)?.nick_name)
+    .toBe('Ada Lovelace');
+
+  // A forged signature is refused, and the widget says so instead of failing silently.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => (window as any).UdeskChat?.ready);
+  await page.evaluate(() => {
+    (window as any).UdeskChat.identify({ user_id: 'user-42', signature: '00'.repeat(32) });
+    (window as any).UdeskChat.open();
+  });
+  await expect(new Widget(page).errorBanner).toContainText('signature');
+  await context.close();
+});
+
+test('data-group-id asks for that group\'s agents from the start', async ({ page, hostPages, startRelay, widget }) => {
+  const relay = await startRelay({ allowedOrigins: [hostPages.origin] });
+  // Group 2 is Alice's (a console-driven agent).
+  await page.goto(hostPages.serve('/after-sales.html', hostPage(relay.url, { attrs: 'data-group-id="2" data-channel="after-sales-page"' })));
+  await widget.open();
+  await expect(widget.headerName).toHaveText('Alice', { timeout: 20_000 });
+  const token = await widget.customerToken();
+  const [session] = await relay.sim.sessions(token);
+  expect(session).toEqual(expect.objectContaining({ group_id: 2, agent_id: 2, channel: 'after-sales-page' }));
 });

@@ -101,3 +101,23 @@ test('an unknown message kind is shown as a fallback, and message HTML never run
   const hrefs = await rich.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
   expect(hrefs.every((h) => h === null || !/^\s*javascript:/i.test(h))).toBe(true);
 });
+
+test.describe('in UTC', () => {
+  test.use({ timezoneId: 'UTC' });
+
+  test('message times come from Udesk\'s message_created_at (Beijing time) in the visitor\'s zone', async ({ page, relay, widget }) => {
+    await page.goto(relay.url);
+    await widget.openAndWaitForRobot();
+    const session = await widget.reachAgent(relay.sim);
+    await relay.pushWebhook({
+      customer_token: await widget.customerToken(),
+      assign_type: 'agent',
+      messages: [{
+        message_id: 'dated-1', type: 'message', im_sub_session_id: session, agent_name: '小明 Xiaoming',
+        message_created_at: '2017-07-11 09:52:11', data: { content: 'an old message' },
+      }],
+    });
+    // 09:52 in Beijing (UTC+8) is 01:52 UTC, in another year than now.
+    await expect(widget.reply('an old message').getByTestId('time')).toHaveText('2017-07-11 01:52');
+  });
+});
