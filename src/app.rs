@@ -407,22 +407,37 @@ impl Chat {
             return;
         }
         spawn_local(async move {
-            let result = self.start_inner().await;
-            self.inner.update_value(|i| i.starting = false);
-            if let Err(e) = result {
-                self.report(&e);
+            // The relay may be unreachable for a while: keep trying, with backoff, while the
+            // visitor has the panel open.
+            let mut backoff = Reconnect::default();
+            loop {
+                match self.ensure_session().await {
+                    Ok(()) => {
+                        self.error.set(None);
+                        break;
+                    }
+                    Err(e) => {
+                        self.report(&e);
+                        if !e.is_transient() {
+                            break;
+                        }
+                    }
+                }
+                sleep(backoff.next_delay_ms(browser::jitter())).await;
+                let idle = self.conv.with_untracked(|c| c.session.phase == Phase::Idle);
+                if self.is_unmounted() || !idle || !self.open.get_untracked() {
+                    break;
+                }
             }
+            let _ = self.inner.try_update_value(|i| i.starting = false);
         });
     }
 
-    async fn start_inner(self) -> Result<(), ApiError> {
+    /// A visitor, its event stream, and a session when there is none (first open) or it ended
+    /// (closed by the agent).
+    async fn ensure_session(self) -> Result<(), ApiError> {
         self.ensure_visitor().await?;
         self.connect_stream();
-        self.ensure_session().await
-    }
-
-    /// Creates a session when there is none (first open) or it ended (closed by the agent).
-    async fn ensure_session(self) -> Result<(), ApiError> {
         let phase = self.conv.with_untracked(|c| c.session.phase);
         if matches!(phase, Phase::Idle | Phase::Closed) {
             let wants = self.config().wants();
@@ -550,9 +565,14 @@ impl Chat {
             return;
         }
         let message_id = crate::ids::new_message_id();
+        let text_for_event = text.clone();
         self.conv
             .update(|c| drop(c.send(message_id.clone(), Content::text(text), now_ms())));
-        self.emit("message", json!({ "from": "visitor", "id": message_id }));
+        self.emit(
+            "message",
+            json!({ "author": "visitor", "from": self.texts_untracked().you, "type": "message",
+                    "text": text_for_event, "id": message_id }),
+        );
         spawn_local(self.deliver(message_id));
     }
 
@@ -752,8 +772,14 @@ impl Chat {
             return;
         };
         let texts = self.locale.get_untracked().texts();
-        let (from, preview, kind) = self.conv.with_untracked(|c| {
+        let (author, from, preview, kind) = self.conv.with_untracked(|c| {
             let entry = c.entry(&applied.key);
+            let author = match entry.map(|e| e.author) {
+                Some(Author::Robot) => "robot",
+                Some(Author::Agent) => "agent",
+                Some(Author::Visitor) => "visitor",
+                _ => "system",
+            };
             let from = entry.map_or(texts.system.to_owned(), |e| author_name(e, texts));
             let (preview, kind) = entry
                 .map(|e| match &e.body {
@@ -764,7 +790,7 @@ impl Chat {
                     _ => (String::new(), String::new()),
                 })
                 .unwrap_or_default();
-            (from, preview, kind)
+            (author, from, preview, kind)
         });
         if applied.notable {
             self.announcement.set(texts.announce(&from, &preview));
@@ -774,7 +800,7 @@ impl Chat {
         }
         self.emit(
             "message",
-            json!({ "from": from, "type": kind, "text": preview, "id": applied.key }),
+            json!({ "author": author, "from": from, "type": kind, "text": preview, "id": applied.key }),
         );
     }
 

@@ -224,7 +224,9 @@ pub fn token_table() -> String {
     for t in TOKENS {
         // Defaults that refer to another token name it by its public name.
         let public = |v: &str| v.replace("var(--u-", "var(--udesk-");
-        let dark = t.dark.map_or("—".to_owned(), |d| format!("`{}`", public(d)));
+        let dark = t
+            .dark
+            .map_or("—".to_owned(), |d| format!("`{}`", public(d)));
         out.push_str(&format!(
             "| `--udesk-{}` | `{}` | {dark} | {} |\n",
             t.name,

@@ -149,3 +149,18 @@ test('two open tabs show one conversation', async ({ page, context, relay, widge
   await other.talkToPerson.click();
   await expect(widget.talkToPerson).toBeHidden();
 });
+
+test('opening the chat while the relay is unreachable recovers by itself', async ({ page, startRelay, widget }) => {
+  const relay = await startRelay({ store: `sqlite:${path.join(tempDir(), 'relay.sqlite3')}` });
+  await page.goto(relay.url);
+  await expect(widget.launcher).toBeVisible();
+  await relay.stop();
+  await widget.open();
+  await expect(widget.errorBanner).toBeVisible();
+  await relay.restart();
+  // No reload, no click: the widget retries with backoff and the robot says hello.
+  await expect(widget.replies().first()).toContainText('小U', { timeout: 20_000 });
+  await expect(widget.errorBanner).toBeHidden();
+  await widget.send('Hello');
+  await expect(widget.messages.getByTestId('robot-answer').last()).toBeVisible();
+});

@@ -127,8 +127,12 @@ test('data-attributes configure the widget and the JS API drives it and reports 
   const names = await page.evaluate(() => (window as any).events.map((e: any) => e[0]));
   expect(names).toEqual(expect.arrayContaining(['open', 'message', 'close']));
   const fromRobot = await page.evaluate(() =>
-    (window as any).events.find((e: any) => e[0] === 'message' && e[1].type === 'message' && e[1].from !== '我'));
+    (window as any).events.find((e: any) => e[0] === 'message' && e[1].author === 'robot' && e[1].type === 'message'));
+  expect(fromRobot[1].from).toBe('小U');
   expect(fromRobot[1].text.length).toBeGreaterThan(0);
+  const fromVisitor = await page.evaluate(() =>
+    (window as any).events.find((e: any) => e[0] === 'message' && e[1].author === 'visitor'));
+  expect(fromVisitor[1].text).toBe('Hello');
   expect(names.filter((n: string) => n === 'open')).toHaveLength(2);
 
   // off() removes a listener.
