@@ -112,22 +112,57 @@ pub fn events_url(relay: &str, token: &str, last_event_id: u64) -> String {
     )
 }
 
+/// The relay's endpoints the widget calls, with their bodies.
+#[derive(Clone, Debug)]
+pub enum Call {
+    Visitor(udesk_protocol::relay::VisitorRequest),
+    Session(udesk_protocol::session::CreateSessionRequest),
+    Send(udesk_protocol::message::SendMessageRequest),
+    Rate(udesk_protocol::robot::RobotEvaluationRequest),
+    Survey(udesk_protocol::survey::SurveyRequest),
+    QueueStatus,
+}
+
+impl Call {
+    pub fn path(&self) -> &'static str {
+        match self {
+            Call::Visitor(_) => "/v1/visitor",
+            Call::Session(_) => "/v1/sessions",
+            Call::Send(_) => "/v1/messages",
+            Call::Rate(_) => "/v1/robot/evaluations",
+            Call::Survey(_) => "/v1/surveys",
+            Call::QueueStatus => "/v1/queue_status",
+        }
+    }
+
+    /// The JSON body; `None` for a `GET`.
+    pub fn body(&self) -> Option<String> {
+        let json = match self {
+            Call::Visitor(b) => serde_json::to_string(b),
+            Call::Session(b) => serde_json::to_string(b),
+            Call::Send(b) => serde_json::to_string(b),
+            Call::Rate(b) => serde_json::to_string(b),
+            Call::Survey(b) => serde_json::to_string(b),
+            Call::QueueStatus => return None,
+        };
+        // These plain structs always serialise.
+        Some(json.unwrap_or_default())
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
-pub use client::Api;
+pub use client::{Api, TextFuture};
 
 #[cfg(target_arch = "wasm32")]
 mod client {
-    use super::ApiError;
-    use gloo_net::http::{Request, RequestBuilder};
-    use serde::de::DeserializeOwned;
-    use serde::Serialize;
-    use udesk_protocol::code::CodeResponse;
-    use udesk_protocol::message::SendMessageRequest;
-    use udesk_protocol::relay::{VisitorRequest, VisitorResponse};
-    use udesk_protocol::robot::RobotEvaluationRequest;
-    use udesk_protocol::session::{CreateSessionRequest, CreateSessionResponse};
-    use udesk_protocol::status::QueueStatusResponse;
-    use udesk_protocol::survey::SurveyRequest;
+    use super::{ApiError, Call};
+    use gloo_net::http::Request;
+    use std::future::Future;
+    use std::pin::Pin;
+
+    /// The text of a successful answer. Boxed and not generic: every call shares one copy of the
+    /// request code in the wasm, whatever it returns.
+    pub type TextFuture = Pin<Box<dyn Future<Output = Result<String, ApiError>>>>;
 
     /// The relay, at its base URL.
     #[derive(Clone, Debug)]
@@ -146,93 +181,39 @@ mod client {
             &self.base
         }
 
-        fn url(&self, path: &str) -> String {
-            format!("{}{path}", self.base)
-        }
-
-        async fn call<T: DeserializeOwned>(
-            request: Result<Request, ApiError>,
-        ) -> Result<T, ApiError> {
-            let response = request?
-                .send()
-                .await
-                .map_err(|e| ApiError::Network(e.to_string()))?;
-            let status = response.status();
-            let text = response
-                .text()
-                .await
-                .map_err(|e| ApiError::Network(e.to_string()))?;
-            if !(200..300).contains(&status) {
-                return Err(ApiError::from_response(status, &text));
-            }
-            crate::parse_json(&text).map_err(|e| ApiError::Decode(e.to_string()))
-        }
-
-        fn post<B: Serialize>(
-            &self,
-            path: &str,
-            token: Option<&str>,
-            body: &B,
-        ) -> Result<Request, ApiError> {
-            authorised(Request::post(&self.url(path)), token)
-                .json(body)
-                .map_err(|e| ApiError::Decode(e.to_string()))
-        }
-
-        /// `POST /v1/visitor`: anonymous, identified (`user_id` + `signature`), or a renewal
-        /// (the current token as bearer).
-        pub async fn visitor(
-            &self,
-            bearer: Option<&str>,
-            request: &VisitorRequest,
-        ) -> Result<VisitorResponse, ApiError> {
-            Self::call(self.post("/v1/visitor", bearer, request)).await
-        }
-
-        pub async fn create_session(
-            &self,
-            token: &str,
-            request: &CreateSessionRequest,
-        ) -> Result<CreateSessionResponse, ApiError> {
-            Self::call(self.post("/v1/sessions", Some(token), request)).await
-        }
-
-        pub async fn send(
-            &self,
-            token: &str,
-            request: &SendMessageRequest,
-        ) -> Result<CodeResponse, ApiError> {
-            Self::call(self.post("/v1/messages", Some(token), request)).await
-        }
-
-        pub async fn rate(
-            &self,
-            token: &str,
-            request: &RobotEvaluationRequest,
-        ) -> Result<CodeResponse, ApiError> {
-            Self::call(self.post("/v1/robot/evaluations", Some(token), request)).await
-        }
-
-        pub async fn survey(
-            &self,
-            token: &str,
-            request: &SurveyRequest,
-        ) -> Result<CodeResponse, ApiError> {
-            Self::call(self.post("/v1/surveys", Some(token), request)).await
-        }
-
-        pub async fn queue_status(&self, token: &str) -> Result<QueueStatusResponse, ApiError> {
-            let request = authorised(Request::get(&self.url("/v1/queue_status")), Some(token))
-                .build()
-                .map_err(|e| ApiError::Decode(e.to_string()));
-            Self::call(request).await
-        }
-    }
-
-    fn authorised(request: RequestBuilder, token: Option<&str>) -> RequestBuilder {
-        match token {
-            Some(token) => request.header("Authorization", &format!("Bearer {token}")),
-            None => request,
+        /// Makes `call` with `token` as bearer; the answer's text, or the relay's error.
+        pub fn fetch(&self, call: &Call, token: Option<&str>) -> TextFuture {
+            let url = format!("{}{}", self.base, call.path());
+            let body = call.body();
+            let authorization = token.map(|t| format!("Bearer {t}"));
+            Box::pin(async move {
+                let builder = match body {
+                    Some(_) => Request::post(&url).header("Content-Type", "application/json"),
+                    None => Request::get(&url),
+                };
+                let builder = match &authorization {
+                    Some(value) => builder.header("Authorization", value),
+                    None => builder,
+                };
+                let request = match body {
+                    Some(body) => builder.body(body),
+                    None => builder.build(),
+                }
+                .map_err(|e| ApiError::Decode(e.to_string()))?;
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|e| ApiError::Network(e.to_string()))?;
+                let status = response.status();
+                let text = response
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::Network(e.to_string()))?;
+                if !(200..300).contains(&status) {
+                    return Err(ApiError::from_response(status, &text));
+                }
+                Ok(text)
+            })
         }
     }
 }

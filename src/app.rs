@@ -9,17 +9,18 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use serde::de::DeserializeOwned;
 use serde_json::json;
-use std::future::Future;
 use udesk_protocol::code::{Code, CodeResponse};
 use udesk_protocol::message::SendMessageRequest;
-use udesk_protocol::relay::{StreamMessage, StreamReset, VisitorRequest};
+use udesk_protocol::relay::{StreamMessage, StreamReset, VisitorRequest, VisitorResponse};
 use udesk_protocol::robot::RobotEvaluationRequest;
 use udesk_protocol::session::{CreateSessionRequest, CreateSessionResponse};
+use udesk_protocol::status::QueueStatusResponse;
 use udesk_protocol::survey::SurveyRequest;
 use udesk_protocol::{AssignType, Content};
 
-use crate::api::{events_url, Api, ApiError};
+use crate::api::{events_url, Api, ApiError, Call, TextFuture};
 use crate::browser::{self, now_ms, sleep};
 use crate::components::Widget;
 use crate::config::Config;
@@ -337,29 +338,32 @@ impl Chat {
     // ---- visitor ---------------------------------------------------------------------------
 
     /// A valid token: the stored one, renewed when it is about to expire, or a new visitor.
-    async fn ensure_visitor(self) -> Result<String, ApiError> {
-        let current = self.conv.with_untracked(|c| c.visitor.clone());
-        match current {
-            Some(v) if v.expires_at as i64 > now_ms() / 1000 + 60 => Ok(v.token),
-            Some(v) => self.fetch_visitor(Some(v.token)).await,
-            None => self.fetch_visitor(None).await,
-        }
+    fn ensure_visitor(self) -> TextFuture {
+        Box::pin(async move {
+            let current = self.conv.with_untracked(|c| c.visitor.clone());
+            match current {
+                Some(v) if v.expires_at as i64 > now_ms() / 1000 + 60 => Ok(v.token),
+                Some(v) => self.fetch_visitor(Some(v.token)).await,
+                None => self.fetch_visitor(None).await,
+            }
+        })
     }
 
     /// `POST /v1/visitor`: a renewal with `bearer`, falling back to a new visitor when the relay
-    /// no longer accepts the old token.
-    async fn fetch_visitor(self, bearer: Option<String>) -> Result<String, ApiError> {
-        let api = self.api();
-        let identity = self.inner.with_value(|i| i.identity.clone());
-        let response = match api.visitor(bearer.as_deref(), &identity).await {
-            Err(e) if bearer.is_some() && e.is_unauthorized() => {
-                api.visitor(None, &identity).await?
-            }
-            other => other?,
-        };
-        let token = response.token.clone();
-        self.conv.update(|c| c.set_visitor(response, now_ms()));
-        Ok(token)
+    /// no longer accepts the old token. Resolves to the new token.
+    fn fetch_visitor(self, bearer: Option<String>) -> TextFuture {
+        Box::pin(async move {
+            let api = self.api();
+            let call = Call::Visitor(self.inner.with_value(|i| i.identity.clone()));
+            let text = match api.fetch(&call, bearer.as_deref()).await {
+                Err(e) if bearer.is_some() && e.is_unauthorized() => api.fetch(&call, None).await?,
+                other => other?,
+            };
+            let response: VisitorResponse = decode(&text)?;
+            let token = response.token.clone();
+            self.conv.update(|c| c.set_visitor(response, now_ms()));
+            Ok(token)
+        })
     }
 
     /// Tells the relay who the visitor is (the host page's signed user id).
@@ -379,21 +383,24 @@ impl Chat {
         });
     }
 
-    /// Runs `call` with a valid token; on 401 gets a new token once and tries again.
-    async fn authed<T, F, Fut>(self, call: F) -> Result<T, ApiError>
-    where
-        F: Fn(Api, String) -> Fut,
-        Fut: Future<Output = Result<T, ApiError>>,
-    {
-        let token = self.ensure_visitor().await?;
-        match call(self.api(), token.clone()).await {
-            Err(e) if e.is_unauthorized() => {
-                let token = self.fetch_visitor(Some(token)).await?;
-                self.connect_stream();
-                call(self.api(), token).await
+    /// Makes `call` with a valid token; on 401 gets a new token once and tries again.
+    async fn call<T: DeserializeOwned>(self, call: Call) -> Result<T, ApiError> {
+        let text = self.call_text(call).await?;
+        decode(&text)
+    }
+
+    fn call_text(self, call: Call) -> TextFuture {
+        Box::pin(async move {
+            let token = self.ensure_visitor().await?;
+            match self.api().fetch(&call, Some(&token)).await {
+                Err(e) if e.is_unauthorized() => {
+                    let token = self.fetch_visitor(Some(token)).await?;
+                    self.connect_stream();
+                    self.api().fetch(&call, Some(&token)).await
+                }
+                other => other,
             }
-            other => other,
-        }
+        })
     }
 
     // ---- session ---------------------------------------------------------------------------
@@ -471,10 +478,7 @@ impl Chat {
         };
         self.busy.set(true);
         let result = self
-            .authed(move |api, token| {
-                let request = request.clone();
-                async move { api.create_session(&token, &request).await }
-            })
+            .call::<CreateSessionResponse>(Call::Session(request))
             .await;
         self.busy.set(false);
         let response = match result {
@@ -524,9 +528,7 @@ impl Chat {
                 if self.is_unmounted() || !waiting || !self.open.get_untracked() {
                     break;
                 }
-                let result = self
-                    .authed(|api, token| async move { api.queue_status(&token).await })
-                    .await;
+                let result = self.call::<QueueStatusResponse>(Call::QueueStatus).await;
                 match result {
                     Ok(response) => {
                         schedule.answered(response.count);
@@ -607,12 +609,7 @@ impl Chat {
                 message_id: Some(out.message_id),
                 content: out.content,
             };
-            let result = self
-                .authed(move |api, token| {
-                    let request = request.clone();
-                    async move { api.send(&token, &request).await }
-                })
-                .await;
+            let result = self.call::<CodeResponse>(Call::Send(request)).await;
             let code = match &result {
                 Ok(response) => response.code,
                 Err(e) => e.udesk_code().map_or(Code(0), Code),
@@ -659,12 +656,7 @@ impl Chat {
             question_id,
             useful,
         };
-        let result = self
-            .authed(move |api, token| {
-                let request = request.clone();
-                async move { api.rate(&token, &request).await }
-            })
-            .await;
+        let result = self.call::<CodeResponse>(Call::Rate(request)).await;
         match result {
             Ok(r) if r.code.is_success() => {
                 self.conv.update(|c| c.rated(&key, useful));
@@ -687,12 +679,7 @@ impl Chat {
             option_id,
             remark,
         };
-        let result = self
-            .authed(move |api, token| {
-                let request = request.clone();
-                async move { api.survey(&token, &request).await }
-            })
-            .await;
+        let result = self.call::<CodeResponse>(Call::Survey(request)).await;
         match result {
             Ok(r) if r.code.is_success() => {
                 self.conv.update(|c| c.survey_submitted(&key, option_id));
@@ -873,4 +860,9 @@ pub fn author_name(entry: &crate::state::Entry, texts: &Texts) -> String {
 pub fn root_view(chat: Chat) -> impl IntoView {
     provide_context(chat);
     view! { <Widget/> }
+}
+
+/// Reads a relay answer as `T`.
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    crate::parse_json(text).map_err(|e| ApiError::Decode(e.to_string()))
 }
