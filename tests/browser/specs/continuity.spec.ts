@@ -164,3 +164,52 @@ test('opening the chat while the relay is unreachable recovers by itself', async
   await widget.send('Hello');
   await expect(widget.messages.getByTestId('robot-answer').last()).toBeVisible();
 });
+
+test('when the relay no longer has everything missed, the gap is shown, not hidden', async ({ page, context, startRelay, widget }) => {
+  // The relay keeps only the last three events per visitor.
+  const relay = await startRelay({ args: ['--retention-count', '3'] });
+  await page.goto(relay.url);
+  await widget.openAndWaitForRobot();
+  const session = await widget.reachAgent(relay.sim);
+  await expect(widget.reply(/demo agent/)).toBeVisible();
+  await page.close();
+
+  for (let i = 1; i <= 5; i++) await relay.sim.say(session, `missed ${i}`);
+  const again = await context.newPage();
+  const back = new Widget(again);
+  await again.goto(relay.url);
+  await back.open();
+  await expect(back.reply('missed 5')).toBeVisible();
+  await expect(back.messages.locator('[data-notice="history-gap"]')).toBeVisible();
+  await expect(back.reply('missed 1')).toHaveCount(0);
+  await expect(back.reply('missed 3')).toHaveCount(1);
+  await screenshot(again, '54-history-gap');
+});
+
+test('an expired token is renewed and the visitor stays the same customer', async ({ page, startSim, startRelay, widget }) => {
+  const sim = await startSim(['--pickup-delay', '0', '--reply-delay', '0.1']);
+  const relay = await startRelay({
+    sim,
+    store: `sqlite:${path.join(tempDir(), 'relay.sqlite3')}`,
+    args: ['--token-ttl', '2'],
+  });
+  await sim.webhookTo(relay);
+  await page.goto(relay.url);
+  await widget.openAndWaitForRobot();
+  const session = await widget.reachAgent(sim.api);
+  const token = await widget.customerToken();
+  const bearer = (await widget.saved()).visitor.token;
+  await page.waitForTimeout(2500);
+
+  await widget.send('still me after the token expired');
+  await expect(widget.visitorMessages().last()).toHaveAttribute('data-state', 'sent');
+  expect(await widget.customerToken()).toBe(token);
+  expect((await widget.saved()).visitor.token).not.toBe(bearer);
+  // The stream reconnects with a renewed token after a restart (the old one was refused).
+  await relay.stop();
+  await relay.restart();
+  await page.waitForTimeout(2500);
+  await sim.api.say(session, 'after renewal');
+  await expect(widget.reply('after renewal')).toHaveCount(1, { timeout: 20_000 });
+  expect(await widget.customerToken()).toBe(token);
+});
