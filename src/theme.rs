@@ -214,7 +214,7 @@ const RULES: &str = r#"
 .send svg{width:18px;height:18px}
 .lightbox{position:absolute;inset:0;z-index:2;display:flex;align-items:center;justify-content:center;background:rgba(0,0,0,.85);cursor:zoom-out;border:0;padding:16px;width:100%}
 .lightbox img{max-width:100%;max-height:100%;object-fit:contain}
-@media (max-width:480px){.panel,.udesk-root[data-position=left] .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;border:0}.udesk-root[data-open=true] .launcher{display:none}}
+@media (max-width:480px){.panel,.udesk-root[data-position=left] .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;border:0}.udesk-root[data-open=true] .launcher{display:none}.composer textarea{font-size:16px}}
 "#;
 
 /// The README's token table (Markdown).
