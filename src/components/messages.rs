@@ -336,7 +336,9 @@ fn font_style(text: &TextData) -> String {
     let clean = |s: &str| -> String {
         s.chars()
             .filter(|c| {
-                c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '#' | '.' | ',' | '"' | '%')
+                // Letters of any script (font names like 微软雅黑), digits, and the punctuation of
+                // CSS values; never `;`, `:`, `(`, which could start another declaration.
+                !c.is_ascii() || c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '#' | '.' | ',' | '"' | '%')
             })
             .collect()
     };

@@ -101,7 +101,8 @@ pub fn Avatar(url: Option<String>, name: String) -> impl IntoView {
     let initial = name
         .chars()
         .next()
-        .map(|c| c.to_uppercase().to_string())
+        // ASCII only: Unicode case tables would cost the wasm kilobytes for a single letter.
+        .map(|c| c.to_ascii_uppercase().to_string())
         .unwrap_or_default();
     match url.filter(|u| crate::safe_html::is_safe_url(u) && !u.is_empty()) {
         Some(url) => view! { <img class="avatar" src=url alt="" aria-hidden="true"/> }.into_any(),
