@@ -1,26 +1,30 @@
 //! The udesk-chat widget: a Leptos chat panel that website visitors open from a launcher button.
 //!
-//! `www/embed.js` (one script tag on the host page) loads this crate's wasm and calls [`mount`]
-//! with the page's configuration; the widget then lives in a Shadow DOM root on the host page and
-//! talks only to the relay (`/v1/...`).
+//! `www/embed.js` (one script tag on the host page) loads this crate's wasm and calls
+//! `embed::mount` with the page's configuration; the widget then lives in a Shadow DOM root on
+//! the host page and talks only to the relay (`/v1/...`). `www/EMBEDDING.md` is the host page's
+//! guide (options, JS API, theming tokens).
 //!
 //! # Layout
 //! Logic that decides things is plain Rust, compiled and tested on the host:
 //! - [`config`]: the `data-…` options of the script tag.
-//! - [`state`]: the conversation state machine (session phase, transcript, dedupe, send states).
+//! - [`state`]: the conversation state machine (session phase, transcript, dedupe by event and
+//!   message id, send states, merging other tabs).
+//! - [`api`]: the relay's calls and its errors (the requests themselves are wasm-only).
 //! - [`schedule`]: queue polling and reconnection delays.
-//! - [`format`]: sizes, durations and message times.
+//! - [`format`]: sizes, durations, message times, survey faces.
 //! - [`i18n`]: zh-CN and English.
 //! - [`ids`]: client-side message ids.
-//! - [`safe_html`]: which URLs and attributes may reach the DOM.
+//! - [`safe_html`]: which URLs and attributes may reach the DOM (and the DOM pass, wasm-only).
 //! - [`theme`]: the `--udesk-…` design tokens and the stylesheet.
 //!
 //! The browser side (wasm32 only):
-//! - `embed`: the exported functions embed.js calls (`mount`, and the `Widget` handle).
-//! - `app`: the controller that drives the state with the relay, and the root component.
-//! - `api`: HTTP calls to the relay. `events`: the SSE stream. `storage`: localStorage.
-//! - `components`: launcher, panel, header, messages, survey card, composer, banners.
+//! - `embed`: what embed.js calls (`mount`, and the `WidgetHandle` behind `window.UdeskChat`).
+//! - `app`: the controller that drives the state with the relay, and the root view.
+//! - `events`: the SSE stream. `browser`: time, timers, localStorage, console.
+//! - `components`: launcher, panel, header, messages, robot answer, survey card, composer.
 
+pub mod api;
 pub mod config;
 pub mod format;
 pub mod i18n;
@@ -29,8 +33,6 @@ pub mod safe_html;
 pub mod schedule;
 pub mod state;
 pub mod theme;
-
-pub mod api;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
