@@ -12,7 +12,7 @@
 //!   message id, send states, merging other tabs).
 //! - [`api`]: the relay's calls and its errors (the requests themselves are wasm-only).
 //! - [`schedule`]: queue polling and reconnection delays.
-//! - [`format`]: sizes, durations, message times, survey faces.
+//! - [`format`](mod@format): sizes, durations, message times, survey faces.
 //! - [`i18n`]: zh-CN and English.
 //! - [`ids`]: client-side message ids.
 //! - [`safe_html`]: which URLs and attributes may reach the DOM (and the DOM pass, wasm-only).
