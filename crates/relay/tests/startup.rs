@@ -29,9 +29,16 @@ async fn impossible_configurations_are_refused_clearly() {
     let memory = ["--store", "memory"];
     let err = start_error(&[&memory[..], &["--upstream", "http://127.0.0.1:9"]].concat()).await;
     assert!(err.contains("--udesk-email"), "{err}");
-    let err = start_error(&["--store", "redis://127.0.0.1:6379"]).await;
+    // Nothing listens on a port just freed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let err = start_error(&["--store", &url]).await;
     assert!(
-        err.contains("Redis") && err.contains("sqlite:PATH"),
+        err.contains("cannot use the Redis store") && err.contains(&url),
         "{err}"
     );
     let blocker = dir.path().join("file");
