@@ -2,8 +2,10 @@
 //! streaming from any other relay.
 //!
 //! The store's append script publishes every new event on the database's channel at the moment
-//! it stores it ([`crate::store::RedisStore`]). Each relay subscribes and hands other relays'
-//! events to its local [`crate::hub::Hub`]; its own are already there.
+//! it stores it ([`crate::store::RedisStore`]). Each relay subscribes and hands the events to its
+//! local [`crate::hub::Hub`]. Its own come back too and are skipped by the streams (by id) when
+//! the webhook handler already handed them over; when the handler could not (Redis stored the
+//! push but the answer was lost), this is how they still reach local streams.
 //!
 //! Pub/sub is fire-and-forget: what is published while a relay's subscription is down is lost
 //! to it. So the subscription is watched (a closed connection, or no answer to a PING every
@@ -57,7 +59,7 @@ pub fn spawn(feed: RedisFeed, state: AppState, first: Subscription) -> JoinHandl
         loop {
             if let Some(current) = subscription.take() {
                 backoff = BACKOFF_MIN;
-                match listen(&feed, &state, current).await {
+                match listen(&state, current).await {
                     None => return,
                     Some(reason) => {
                         state.metrics.fanout_lost.fetch_add(1, Relaxed);
@@ -84,9 +86,9 @@ pub fn spawn(feed: RedisFeed, state: AppState, first: Subscription) -> JoinHandl
     })
 }
 
-/// Hands other relays' events to the hub until shutdown (`None`) or the subscription is lost
+/// Hands the channel's events to the hub until shutdown (`None`) or the subscription is lost
 /// (`Some(reason)`).
-async fn listen(feed: &RedisFeed, state: &AppState, subscription: Subscription) -> Option<String> {
+async fn listen(state: &AppState, subscription: Subscription) -> Option<String> {
     let Subscription {
         mut sink,
         mut stream,
@@ -102,8 +104,7 @@ async fn listen(feed: &RedisFeed, state: &AppState, subscription: Subscription) 
                 };
                 let payload = String::from_utf8_lossy(message.get_payload_bytes());
                 match decode_notification(&payload) {
-                    Some((origin, _)) if origin == feed.origin => {}
-                    Some((_, event)) => state.hub.publish(vec![event]),
+                    Some(event) => state.hub.publish(vec![event]),
                     None => tracing::warn!(payload = %payload.chars().take(80).collect::<String>(),
                         "ignoring an unreadable event notification"),
                 }

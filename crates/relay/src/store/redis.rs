@@ -13,15 +13,16 @@
 //! A push is one Lua script: for each message, dedupe check, `INCR`, append and `PUBLISH`, then
 //! count retention, all atomic. So a push stored by relay A and retried to relay B is stored
 //! once, and its notification leaves exactly when it is stored. Notifications go to one channel
-//! per Redis database (`udesk:events:<db>`; pub/sub ignores databases) as
-//! `<origin> <ct> <member>`; [`crate::fanout`] feeds them into each relay's hub.
+//! per Redis database (`udesk:events:<db>`; pub/sub ignores databases) as `<ct> <member>`;
+//! [`crate::fanout`] feeds them into each relay's hub.
 //!
 //! Durability is Redis's: only `appendonly yes` with `appendfsync always` fsyncs a write before
 //! Redis answers it. [`RedisStore::durability`] reads both, and the relay refuses to start
 //! without them unless told otherwise (see the README).
 //!
 //! Commands are blocking, like the [`Store`] trait, on a small pool of connections with
-//! timeouts. A connection that failed is dropped, never reused. A failed append is not retried
+//! timeouts. A connection that failed is dropped, never reused (after a lost connection, the
+//! idle ones too). A failed append is not retried
 //! here: the webhook answers 503 and Udesk's retry is deduplicated if the first try did land.
 
 use super::{
@@ -42,13 +43,13 @@ const PREFIX: &str = "udesk:";
 
 /// Dedupe, id, append, notify and count retention for one push, atomically.
 /// KEYS: last, events, seen, sessions, customers index.
-/// ARGV: received_at, assign, max_count, channel, origin, ct, n_sessions, sessions…,
+/// ARGV: received_at, assign, max_count, channel, ct, n_sessions, sessions…,
 /// then (message_id, json) pairs. Returns the stored members, in order.
 const APPEND: &str = r#"
 local at, assign, max = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local channel, origin, ct = ARGV[4], ARGV[5], ARGV[6]
-local i = 8
-for _ = 1, tonumber(ARGV[7]) do
+local channel, ct = ARGV[4], ARGV[5]
+local i = 7
+for _ = 1, tonumber(ARGV[6]) do
   redis.call('ZADD', KEYS[4], at, ARGV[i])
   i = i + 1
 end
@@ -60,7 +61,7 @@ while i < #ARGV do
     last = redis.call('INCR', KEYS[1])
     local member = last .. ' ' .. at .. ' ' .. assign .. '\n' .. json
     redis.call('ZADD', KEYS[2], last, member)
-    redis.call('PUBLISH', channel, origin .. ' ' .. ct .. ' ' .. member)
+    redis.call('PUBLISH', channel, ct .. ' ' .. member)
     stored[#stored + 1] = member
   end
 end
@@ -136,8 +137,6 @@ pub struct RedisFeed {
     pub client: Client,
     /// The pub/sub channel of this database.
     pub channel: String,
-    /// This store's origin tag: its own notifications are already in the local hub.
-    pub origin: String,
 }
 
 /// A Redis-backed [`Store`].
@@ -146,7 +145,6 @@ pub struct RedisStore {
     idle: Mutex<Vec<Connection>>,
     retention: Retention,
     channel: String,
-    origin: String,
     append: Script,
     prune: Script,
     save_customer: Script,
@@ -176,11 +174,10 @@ pub(crate) fn decode_member(customer_token: &str, member: &str) -> Option<Stored
     })
 }
 
-/// A published notification `<origin> <ct> <member>` → (origin, event).
-pub(crate) fn decode_notification(payload: &str) -> Option<(&str, StoredEvent)> {
-    let (origin, rest) = payload.split_once(' ')?;
-    let (customer_token, member) = rest.split_once(' ')?;
-    Some((origin, decode_member(customer_token, member)?))
+/// A published notification `<ct> <member>` → the event.
+pub(crate) fn decode_notification(payload: &str) -> Option<StoredEvent> {
+    let (customer_token, member) = payload.split_once(' ')?;
+    decode_member(customer_token, member)
 }
 
 fn decode_members(
@@ -206,7 +203,6 @@ impl RedisStore {
             idle: Mutex::new(Vec::new()),
             retention,
             channel: format!("{PREFIX}events:{db}"),
-            origin: uuid::Uuid::new_v4().simple().to_string(),
             append: Script::new(APPEND),
             prune: Script::new(PRUNE),
             save_customer: Script::new(SAVE_CUSTOMER),
@@ -247,7 +243,6 @@ impl RedisStore {
         RedisFeed {
             client: self.client.clone(),
             channel: self.channel.clone(),
-            origin: self.origin.clone(),
         }
     }
 
@@ -270,7 +265,13 @@ impl RedisStore {
                 conn
             }
         };
-        let result = call(&mut conn)?;
+        let result = call(&mut conn).inspect_err(|err| {
+            // A lost connection usually means Redis restarted or the network broke: the idle
+            // ones are as dead, and each would fail one more call.
+            if err.is_io_error() || err.is_connection_dropped() || err.is_timeout() {
+                self.idle().clear();
+            }
+        })?;
         let mut idle = self.idle();
         if idle.len() < MAX_IDLE {
             idle.push(conn);
@@ -292,7 +293,6 @@ impl Store for RedisStore {
             .arg(push.assign_type.as_str())
             .arg(self.retention.max_count)
             .arg(&self.channel)
-            .arg(&self.origin)
             .arg(ct)
             .arg(push.sessions.len());
         for session in &push.sessions {
@@ -513,11 +513,8 @@ mod tests {
         assert_eq!(event.received_at, 1_764_200_000_000);
         assert_eq!(event.assign_type.as_str(), "agent");
         assert_eq!(event.message_json, "{\"a\":\"x y\\nz\"}");
-        let (origin, event) = decode_notification("abc c_1 3 5 robot\n{}").unwrap();
-        assert_eq!(
-            (origin, event.id, event.customer_token.as_str()),
-            ("abc", 3, "c_1")
-        );
+        let event = decode_notification("c_1 3 5 robot\n{}").unwrap();
+        assert_eq!((event.id, event.customer_token.as_str()), (3, "c_1"));
         assert!(decode_member("c", "x 5 agent\n{}").is_none());
         assert!(decode_notification("abc").is_none());
     }
