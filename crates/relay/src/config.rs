@@ -182,11 +182,11 @@ pub struct Config {
     pub send_burst: u32,
 
     /// New visitor tokens (`POST /v1/visitor`) per client IP per minute, sustained (0 = off).
-    #[arg(long, env = "UDESK_RELAY_VISITOR_RATE", default_value_t = 30)]
+    #[arg(long, env = "UDESK_RELAY_VISITOR_RATE", default_value_t = 60)]
     pub visitor_rate_per_minute: u32,
 
     /// Visitor tokens one IP may get in a burst above the sustained rate.
-    #[arg(long, env = "UDESK_RELAY_VISITOR_BURST", default_value_t = 60)]
+    #[arg(long, env = "UDESK_RELAY_VISITOR_BURST", default_value_t = 120)]
     pub visitor_burst: u32,
 
     /// Take the client IP from the first `X-Forwarded-For` entry (only behind a proxy that
