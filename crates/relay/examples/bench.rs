@@ -2,20 +2,26 @@
 //!
 //! `cargo run --release -p udesk-relay --example bench [-- --quick]`
 //!
-//! For each store (the in-memory baseline, then the SQLite file with `synchronous = FULL`) it
-//! starts a relay on 127.0.0.1:0, opens one event stream per customer, and measures:
+//! For each store (the in-memory baseline, the SQLite file with `synchronous = FULL`, and a real
+//! `redis-server` with `appendfsync always` that the benchmark starts on a free loopback port)
+//! it starts a relay on 127.0.0.1:0, opens one event stream per customer, and measures:
 //! - latency: one push at a time, from the start of the webhook POST until the event is read
 //!   from the customer's stream (median, p90, p99);
 //! - throughput: concurrent senders pushing as fast as the relay acknowledges, until every
 //!   event has been read from the streams (messages per second).
 //!
-//! Bounded in count and time; stops by itself. Reports the SQLite/memory ratio of the same run.
+//! A last row, `redis 2×`, runs two relays on that Redis: webhooks go to one, the streams read
+//! from the other, so every event crosses Redis pub/sub.
+//!
+//! Bounded in count and time; stops by itself (and stops its Redis). Reports each store's ratio
+//! to memory in the same run.
 
 use clap::Parser;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use serde_json::json;
 use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -49,10 +55,66 @@ fn push_body(customer_token: &str, message_id: &str) -> serde_json::Value {
                          "im_sub_session_id": 1, "data": {"content": "您好，请问有什么可以帮您？"}}]})
 }
 
-async fn run(store: &str, setup: &Setup) -> Report {
-    let dir = tempfile::tempdir().expect("temp dir");
+/// A `redis-server` for the benchmark, stopped on drop.
+struct Redis {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Redis {
+    /// `None` when `redis-server` is not installed.
+    fn start() -> Option<Redis> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("port")
+            .port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .args(["--dir", &dir.path().display().to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .ok()?;
+        let url = format!("redis://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let up = redis::Client::open(url.as_str())
+                .and_then(|c| c.get_connection())
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+            if up.is_ok() {
+                return Some(Redis {
+                    child,
+                    url,
+                    _dir: dir,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not answer within 10 s");
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a relay on `store` (a --store value, or `sqlite` for a file in `dir`).
+async fn relay(store: &str, dir: &std::path::Path) -> udesk_relay::RunningRelay {
     let store_flag = match store {
-        "sqlite" => format!("sqlite:{}", dir.path().join("bench.sqlite3").display()),
+        "sqlite" => format!("sqlite:{}", dir.join("bench.sqlite3").display()),
         other => other.to_owned(),
     };
     let config = Config::parse_from([
@@ -72,10 +134,27 @@ async fn run(store: &str, setup: &Setup) -> Report {
         "bench-identity",
         "--retention-count",
         "0",
+        "--visitor-rate-per-minute",
+        "0",
+        "--data-dir",
+        &dir.display().to_string(),
     ]);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let relay = udesk_relay::start(config, listener).await.expect("start");
-    let base = relay.base_url();
+    udesk_relay::start(config, listener).await.expect("start")
+}
+
+/// Webhooks to a relay on `store`; streams from the same relay, or with `cross` from a second
+/// relay on the same store.
+async fn run(store: &str, cross: bool, setup: &Setup) -> Report {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let intake = relay(store, dir.path()).await;
+    let delivery = if cross {
+        Some(relay(store, dir.path()).await)
+    } else {
+        None
+    };
+    let hook_base = intake.base_url();
+    let base = delivery.as_ref().unwrap_or(&intake).base_url();
     let client = reqwest::Client::new();
 
     // One stream per customer, all feeding one channel of (message_id, when read).
@@ -109,7 +188,7 @@ async fn run(store: &str, setup: &Setup) -> Report {
         customers.push(v.customer_token);
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let hook = format!("{base}/webhooks/udesk/{SECRET}");
+    let hook = format!("{hook_base}/webhooks/udesk/{SECRET}");
 
     // Latency: one at a time.
     let mut latencies = Vec::with_capacity(setup.latency_pushes);
@@ -171,7 +250,10 @@ async fn run(store: &str, setup: &Setup) -> Report {
         s.await.expect("sender");
     }
     let per_sec = total as f64 / started.elapsed().as_secs_f64();
-    relay.shutdown().await;
+    if let Some(delivery) = delivery {
+        delivery.shutdown().await;
+    }
+    intake.shutdown().await;
     Report {
         median: percentile(&latencies, 0.5),
         p90: percentile(&latencies, 0.9),
@@ -206,21 +288,30 @@ async fn main() {
         "webhook → SSE on loopback: {} streams, {} sequential pushes, {} pushes from {} concurrent senders",
         setup.customers, setup.latency_pushes, setup.throughput_pushes, setup.senders
     );
-    let overall = tokio::time::timeout(Duration::from_secs(300), async {
-        let memory = run("memory", &setup).await;
-        let sqlite = run("sqlite", &setup).await;
-        (memory, sqlite)
+    let redis = Redis::start();
+    if redis.is_none() {
+        println!("redis-server is not installed (scripts/setup installs it): Redis rows skipped");
+    }
+    let rows = tokio::time::timeout(Duration::from_secs(300), async {
+        let mut rows = vec![
+            ("memory", run("memory", false, &setup).await),
+            ("sqlite", run("sqlite", false, &setup).await),
+        ];
+        if let Some(redis) = &redis {
+            rows.push(("redis", run(&redis.url, false, &setup).await));
+            rows.push(("redis 2×", run(&redis.url, true, &setup).await));
+        }
+        rows
     })
     .await
     .expect("the benchmark took over 5 minutes; stopped");
-    let (memory, sqlite) = overall;
     println!(
-        "{:<8} {:>12} {:>12} {:>12} {:>14}",
+        "{:<9} {:>12} {:>12} {:>12} {:>14}",
         "store", "median", "p90", "p99", "throughput"
     );
-    for (name, r) in [("memory", &memory), ("sqlite", &sqlite)] {
+    for (name, r) in &rows {
         println!(
-            "{:<8} {:>12} {:>12} {:>12} {:>10.0} msg/s",
+            "{:<9} {:>12} {:>12} {:>12} {:>10.0} msg/s",
             name,
             ms(r.median),
             ms(r.p90),
@@ -228,9 +319,12 @@ async fn main() {
             r.per_sec
         );
     }
-    println!(
-        "sqlite/memory: median latency ×{:.2}, throughput ×{:.2}",
-        sqlite.median.as_secs_f64() / memory.median.as_secs_f64(),
-        sqlite.per_sec / memory.per_sec
-    );
+    let memory = &rows[0].1;
+    for (name, r) in &rows[1..] {
+        println!(
+            "{name}/memory: median latency ×{:.2}, throughput ×{:.2}",
+            r.median.as_secs_f64() / memory.median.as_secs_f64(),
+            r.per_sec / memory.per_sec
+        );
+    }
 }

@@ -8,15 +8,17 @@
 use crate::app::{AppState, API_BODY_LIMIT};
 use crate::error::AppError;
 use crate::identity::Identity;
+use crate::limits::{client_ip, ip_key};
 use crate::store::{now_ms, CustomerProfile};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
 use udesk_protocol::code::CodeResponse;
 use udesk_protocol::customer::{CreateCustomerRequest, CustomerFields};
 use udesk_protocol::message::SendMessageRequest;
@@ -67,6 +69,29 @@ impl FromRequestParts<AppState> for Visitor {
             .verify(token, now_secs())
             .map_err(|e| AppError::Unauthorized(e.message().into()))?;
         Ok(Visitor { customer_token })
+    }
+}
+
+/// The client's IP (see [`crate::limits::client_ip`]); `None` without a socket (a router
+/// called in-process).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientIp(client_ip(
+            &parts.headers,
+            peer,
+            state.trust_forwarded_for,
+        )))
     }
 }
 
@@ -145,12 +170,24 @@ fn optional_text(
 }
 
 /// `POST /v1/visitor`: a token for an anonymous visitor, a host site's signed user, or the
-/// renewal of an earlier token (sent as bearer) for the same customer.
+/// renewal of an earlier token (sent as bearer) for the same customer. Limited per client IP,
+/// since each anonymous call makes a new customer.
 pub async fn visitor(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<VisitorResponse>, AppError> {
+    state
+        .visitor_limiter
+        .check(&ip_key(ip))
+        .map_err(|retry_after| {
+            state
+                .metrics
+                .visitor_rate_limited
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            AppError::RateLimited { retry_after }
+        })?;
     let body = body.map_err(|r| AppError::from_body_rejection(r, API_BODY_LIMIT))?;
     let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorRequest::default()

@@ -37,6 +37,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Per-visitor limit on sends.
     pub limiter: RateLimiter,
+    /// Per-IP limit on `POST /v1/visitor`.
+    pub visitor_limiter: RateLimiter,
+    /// Whether the client IP is the first `X-Forwarded-For` entry (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
     /// Serialises copies of one send (same customer and message_id).
     pub send_locks: KeyedLocks,
     /// The secret path segment of the webhook URL.

@@ -7,6 +7,7 @@ use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use udesk_sim::{SimConfig, WebhookShape};
 
 /// Where the Udesk IM API is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,19 +116,27 @@ pub struct Config {
     )]
     pub upstream_timeout_ms: u64,
 
-    /// `sqlite:PATH`, `memory` or `redis://…`. Default: `sqlite:<data-dir>/relay.sqlite3`.
+    /// `sqlite:PATH`, `memory` or `redis://HOST:PORT[/DB]`. Default: `sqlite:<data-dir>/relay.sqlite3`.
     #[arg(long, env = "UDESK_RELAY_STORE")]
     pub store: Option<StoreSpec>,
 
-    /// Directory of the default SQLite file.
+    /// Start with a Redis that does not fsync every write (`appendonly yes` + `appendfsync
+    /// always`); acknowledged webhooks can then be lost in a crash. Without this flag the relay
+    /// refuses such a Redis.
+    #[arg(long, env = "UDESK_RELAY_ALLOW_NON_DURABLE_REDIS")]
+    pub allow_non_durable_redis: bool,
+
+    /// Directory of the default SQLite file and of `secrets.json` (generated secrets).
     #[arg(long, env = "UDESK_RELAY_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
-    /// The secret path segment of the webhook URL (`/webhooks/udesk/<secret>`). Generated when absent.
+    /// The secret path segment of the webhook URL (`/webhooks/udesk/<secret>`). When absent:
+    /// read from `<data-dir>/secrets.json`, generated and saved there the first time.
     #[arg(long, env = "UDESK_RELAY_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
 
-    /// Key of the host site's user signatures (HMAC-SHA256 of user_id). Generated when absent.
+    /// Key of the host site's user signatures (HMAC-SHA256 of user_id). When absent: read from
+    /// `<data-dir>/secrets.json`, generated and saved there the first time.
     #[arg(long, env = "UDESK_RELAY_IDENTITY_SECRET", hide_env_values = true)]
     pub identity_secret: Option<String>,
 
@@ -172,6 +181,19 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_SEND_BURST", default_value_t = 10)]
     pub send_burst: u32,
 
+    /// New visitor tokens (`POST /v1/visitor`) per client IP per minute, sustained (0 = off).
+    #[arg(long, env = "UDESK_RELAY_VISITOR_RATE", default_value_t = 60)]
+    pub visitor_rate_per_minute: u32,
+
+    /// Visitor tokens one IP may get in a burst above the sustained rate.
+    #[arg(long, env = "UDESK_RELAY_VISITOR_BURST", default_value_t = 120)]
+    pub visitor_burst: u32,
+
+    /// Take the client IP from the first `X-Forwarded-For` entry (only behind a proxy that
+    /// sets it; otherwise clients could pick their own IP).
+    #[arg(long, env = "UDESK_RELAY_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
     /// Open event streams the relay serves at once; more are ended at once so browsers retry.
     #[arg(long, env = "UDESK_RELAY_MAX_STREAMS", default_value_t = 10_000)]
     pub max_streams: usize,
@@ -179,6 +201,26 @@ pub struct Config {
     /// Seconds between keep-alive comments on event streams.
     #[arg(long, env = "UDESK_RELAY_KEEP_ALIVE_SECS", default_value_t = 15)]
     pub keep_alive_secs: u64,
+
+    /// Embedded simulator: webhook body shape, `messages` (today's list) or `message` (the
+    /// seed's single message). Default: messages.
+    #[arg(long, env = "UDESK_RELAY_SIM_WEBHOOK_SHAPE")]
+    pub sim_webhook_shape: Option<WebhookShape>,
+
+    /// Embedded simulator: how long an agent takes to pick up a queued customer, in
+    /// milliseconds (0 = at once, for browser tests). Default: 2000.
+    #[arg(long, env = "UDESK_RELAY_SIM_PICKUP_DELAY_MS")]
+    pub sim_pickup_delay_ms: Option<u64>,
+
+    /// Embedded simulator: how long the scripted agent "types" before replying, in
+    /// milliseconds. Default: 800.
+    #[arg(long, env = "UDESK_RELAY_SIM_REPLY_DELAY_MS")]
+    pub sim_reply_delay_ms: Option<u64>,
+
+    /// Embedded simulator: first wait before a failed webhook push is retried, in milliseconds
+    /// (doubling up to 60 s). Default: 1000.
+    #[arg(long, env = "UDESK_RELAY_SIM_WEBHOOK_RETRY_MS")]
+    pub sim_webhook_retry_ms: Option<u64>,
 }
 
 impl Config {
@@ -192,6 +234,23 @@ impl Config {
         self.store
             .clone()
             .unwrap_or_else(|| StoreSpec::Sqlite(self.data_dir.join("relay.sqlite3")))
+    }
+
+    /// `sim_config` with the `--sim-…` flags that were given applied.
+    pub fn apply_sim_flags(&self, mut sim_config: SimConfig) -> SimConfig {
+        if let Some(shape) = self.sim_webhook_shape {
+            sim_config.webhook_shape = shape;
+        }
+        if let Some(ms) = self.sim_pickup_delay_ms {
+            sim_config.pickup_delay = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.sim_reply_delay_ms {
+            sim_config.reply_delay = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.sim_webhook_retry_ms {
+            sim_config.webhook_retry.initial_backoff = Duration::from_millis(ms.max(1));
+        }
+        sim_config
     }
 
     pub fn upstream_timeout(&self) -> Duration {
@@ -226,6 +285,25 @@ pub fn survey_path(style: ApiStyle) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sim_flags_change_only_what_they_name() {
+        let c = Config::parse_from([
+            "udesk-relay",
+            "--sim-webhook-shape",
+            "message",
+            "--sim-pickup-delay-ms",
+            "0",
+        ]);
+        let sim = c.apply_sim_flags(SimConfig::default());
+        assert_eq!(sim.webhook_shape, WebhookShape::Message);
+        assert_eq!(sim.pickup_delay, Duration::ZERO);
+        assert_eq!(sim.reply_delay, SimConfig::default().reply_delay);
+        let untouched = Config::defaults().apply_sim_flags(SimConfig::for_tests());
+        assert_eq!(untouched.webhook_shape, WebhookShape::Messages);
+        assert_eq!(untouched.pickup_delay, Duration::ZERO);
+        assert!(Config::try_parse_from(["udesk-relay", "--sim-webhook-shape", "both"]).is_err());
+    }
 
     #[test]
     fn defaults_make_a_demo() {
@@ -263,6 +341,10 @@ mod tests {
         assert_eq!(survey_path(c.api_style), "/im_sessions/survey");
         assert_eq!(c.allowed_origins.len(), 2);
         assert!("ftp://x".parse::<Upstream>().is_err());
+        assert_eq!(
+            "redis://127.0.0.1:6379/2".parse::<StoreSpec>(),
+            Ok(StoreSpec::Redis("redis://127.0.0.1:6379/2".into()))
+        );
         assert!("postgres://x".parse::<StoreSpec>().is_err());
     }
 }

@@ -95,7 +95,7 @@ impl AppError {
             AppError::RateLimited { retry_after } => (
                 error_code::RATE_LIMITED,
                 format!(
-                    "too many sends; retry in {} s",
+                    "too many requests; retry in {} s",
                     retry_after.as_secs_f64().ceil() as u64
                 ),
                 None,

@@ -4,6 +4,10 @@
 //! slow or stuck browser cannot delay anyone: its receiver falls behind, gets `Lagged`, and its
 //! stream re-reads the missed events from the store. The hub carries only what is already
 //! stored; the store stays the source of truth.
+//!
+//! Events come from this relay's webhooks and, with the Redis store, from other relays through
+//! [`crate::fanout`]. When that feed was interrupted, [`Hub::resync`] closes every channel:
+//! each stream then subscribes again and re-reads the store, so nothing is missed.
 
 use crate::store::StoredEvent;
 use std::collections::HashMap;
@@ -45,6 +49,12 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Makes every open stream re-read the store: their channels close (after what is buffered),
+    /// and a stream whose channel closed subscribes again and catches up from the store.
+    pub fn resync(&self) {
+        self.channels().clear();
     }
 
     /// Forgets channels whose streams all closed.
@@ -99,6 +109,22 @@ mod tests {
             stuck.recv().await,
             Err(broadcast::error::RecvError::Lagged(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn resync_closes_every_channel_after_its_buffered_events() {
+        let hub = Hub::default();
+        let mut a = hub.subscribe("a");
+        hub.publish(vec![event("a", 1)]);
+        hub.resync();
+        assert_eq!(a.recv().await.unwrap().id, 1);
+        assert!(matches!(
+            a.recv().await,
+            Err(broadcast::error::RecvError::Closed)
+        ));
+        let mut again = hub.subscribe("a");
+        hub.publish(vec![event("a", 2)]);
+        assert_eq!(again.recv().await.unwrap().id, 2);
     }
 
     #[tokio::test]

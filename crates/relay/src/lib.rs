@@ -7,14 +7,16 @@
 //!
 //! # Layout
 //! - [`config`]: flags and environment variables.
+//! - [`secrets`]: secrets not given as flags, kept in `<data-dir>/secrets.json`.
 //! - [`server`]: [`start`] and [`RunningRelay`]: secrets, store, upstream or embedded simulator,
 //!   HTTP server, upkeep, graceful shutdown.
 //! - [`app`]: the shared [`AppState`] and [`app()`], the router.
 //! - [`api`]: `/v1/visitor`, `/v1/sessions`, `/v1/messages`, … (the widget's calls).
 //! - [`sse`]: `GET /v1/events`, replay then live.
 //! - [`webhook`]: `POST /webhooks/udesk/{secret}`, durable intake.
-//! - [`store`]: the durable store trait, SQLite and in-memory backends.
+//! - [`store`]: the durable store trait; SQLite, Redis and in-memory backends.
 //! - [`hub`]: in-process fan-out of newly stored events to open streams.
+//! - [`fanout`]: with Redis, other relays' new events into the local hub (pub/sub).
 //! - [`identity`]: customer tokens and signed bearer tokens.
 //! - [`udesk`]: the signed upstream client.
 //! - [`sanitize`]: the HTML allowlist and URL rules applied to every reply.
@@ -27,11 +29,13 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod fanout;
 pub mod hub;
 pub mod identity;
 pub mod limits;
 pub mod metrics;
 pub mod sanitize;
+pub mod secrets;
 pub mod server;
 pub mod sse;
 pub mod store;

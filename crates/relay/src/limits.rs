@@ -1,7 +1,10 @@
-//! Per-visitor limits: a token bucket on sends, and a lock per (customer, message_id) so two
-//! copies of one send (a retry racing its original) are forwarded at most once.
+//! Rate limits and send locks: token buckets (per visitor on sends, per client IP on new visitor
+//! tokens), and a lock per (customer, message_id) so two copies of one send (a retry racing its
+//! original) are forwarded at most once.
 
+use axum::http::HeaderMap;
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -62,6 +65,42 @@ impl RateLimiter {
         self.buckets().retain(|_, b| {
             b.tokens + now.duration_since(b.updated).as_secs_f64() * per_sec < burst
         });
+    }
+}
+
+/// The client's IP: the TCP peer, or behind a trusted proxy the first `X-Forwarded-For` entry
+/// (the client as the outermost proxy saw it). An unreadable header falls back to the peer.
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
+    let forwarded = trust_forwarded_for
+        .then(|| headers.get("x-forwarded-for")?.to_str().ok())
+        .flatten()
+        .and_then(|value| value.split(',').next())
+        .and_then(|first| parse_forwarded_ip(first.trim()));
+    forwarded.or(peer.map(|p| p.ip()))
+}
+
+/// `203.0.113.7`, `203.0.113.7:4711`, `2001:db8::1` or `[2001:db8::1]:4711`.
+fn parse_forwarded_ip(text: &str) -> Option<IpAddr> {
+    if let Ok(ip) = text.parse() {
+        return Some(ip);
+    }
+    text.parse::<SocketAddr>().ok().map(|a| a.ip())
+}
+
+/// The rate-limit key of an IP: IPv4 addresses one by one, IPv6 by /64 (one host usually holds
+/// a whole /64, so single addresses would be free to rotate).
+pub fn ip_key(ip: Option<IpAddr>) -> String {
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".into(),
     }
 }
 
@@ -127,6 +166,34 @@ mod tests {
             "another visitor has its own bucket"
         );
         assert!(RateLimiter::new(0, 1).check("a").is_ok());
+    }
+
+    #[test]
+    fn client_ips_come_from_the_peer_unless_a_proxy_is_trusted() {
+        let peer: SocketAddr = "10.0.0.2:5000".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.7, 10.0.0.1".parse().unwrap());
+        assert_eq!(client_ip(&h, Some(peer), false), Some(peer.ip()));
+        assert_eq!(
+            client_ip(&h, Some(peer), true),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        h.insert("x-forwarded-for", "[2001:db8::1]:4711".parse().unwrap());
+        assert_eq!(
+            client_ip(&h, Some(peer), true),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        h.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(client_ip(&h, Some(peer), true), Some(peer.ip()));
+        assert_eq!(
+            ip_key(Some("2001:db8:0:1:aaaa::1".parse().unwrap())),
+            "2001:db8:0:1::/64"
+        );
+        assert_eq!(
+            ip_key(Some("::ffff:192.0.2.1".parse().unwrap())),
+            "192.0.2.1"
+        );
+        assert_eq!(ip_key(None), "unknown");
     }
 
     #[tokio::test]

@@ -70,7 +70,14 @@ pub struct Metrics {
     pub upstream_timeouts: AtomicU64,
     pub upstream_unavailable: AtomicU64,
     pub upstream_latency: Histogram,
+    /// Sends refused by the per-visitor limit.
     pub rate_limited: AtomicU64,
+    /// `POST /v1/visitor` calls refused by the per-IP limit.
+    pub visitor_rate_limited: AtomicU64,
+    /// Times the Redis subscription (other relays' events) was lost.
+    pub fanout_lost: AtomicU64,
+    /// Times it was made again and every stream re-read the store.
+    pub fanout_resyncs: AtomicU64,
 }
 
 /// Counts an open stream until dropped.
@@ -180,10 +187,23 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP udesk_relay_rate_limited_total Sends refused by the per-visitor rate limit.\n\
+            "# HELP udesk_relay_rate_limited_total Calls refused by a rate limit.\n\
              # TYPE udesk_relay_rate_limited_total counter\n\
-             udesk_relay_rate_limited_total {}",
-            self.rate_limited.load(Relaxed)
+             udesk_relay_rate_limited_total{{limit=\"send\"}} {}\n\
+             udesk_relay_rate_limited_total{{limit=\"visitor\"}} {}",
+            self.rate_limited.load(Relaxed),
+            self.visitor_rate_limited.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP udesk_relay_fanout_lost_total Times the Redis subscription to other relays' events was lost.\n\
+             # TYPE udesk_relay_fanout_lost_total counter\n\
+             udesk_relay_fanout_lost_total {}\n\
+             # HELP udesk_relay_fanout_resyncs_total Times it came back and open streams re-read the store.\n\
+             # TYPE udesk_relay_fanout_resyncs_total counter\n\
+             udesk_relay_fanout_resyncs_total {}",
+            self.fanout_lost.load(Relaxed),
+            self.fanout_resyncs.load(Relaxed)
         );
         out
     }

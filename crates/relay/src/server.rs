@@ -1,13 +1,17 @@
-//! Starting and stopping the relay: secrets, store, upstream (or the embedded simulator), the
-//! HTTP server and its background upkeep.
+//! Starting and stopping the relay: secrets, store (and with Redis, the feed of other relays'
+//! events), upstream (or the embedded simulator), the HTTP server and its background upkeep.
 
 use crate::app::{app, AppState, Shared};
 use crate::config::{Config, StoreSpec, Upstream};
+use crate::fanout;
 use crate::hub::Hub;
-use crate::identity::{generate_secret, Identity};
+use crate::identity::Identity;
 use crate::limits::{KeyedLocks, RateLimiter};
 use crate::metrics::Metrics;
-use crate::store::{now_ms, MemoryStore, Retention, SqliteStore, Storage};
+use crate::secrets;
+use crate::store::{
+    now_ms, Durability, MemoryStore, RedisFeed, RedisStore, Retention, SqliteStore, Storage,
+};
 use crate::udesk::{Udesk, UdeskSettings};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,6 +43,7 @@ pub struct RunningRelay {
     state: AppState,
     server: JoinHandle<std::io::Result<()>>,
     upkeep: JoinHandle<()>,
+    fanout: Option<JoinHandle<()>>,
     sim: Option<RunningSim>,
 }
 
@@ -63,6 +68,9 @@ impl RunningRelay {
             server.abort();
         }
         self.upkeep.abort();
+        if let Some(fanout) = self.fanout {
+            fanout.abort();
+        }
         if let Some(sim) = self.sim {
             sim.shutdown().await;
         }
@@ -70,33 +78,63 @@ impl RunningRelay {
     }
 }
 
-fn secret(given: &Option<String>, name: &str) -> String {
-    match given.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => s.to_owned(),
-        None => {
-            let s = generate_secret();
-            tracing::info!("generated {name}: {s} (pass it as a flag to keep it across restarts)");
-            s
-        }
-    }
-}
-
-async fn open_store(config: &Config) -> Result<Storage, StartError> {
+async fn open_store(config: &Config) -> Result<(Storage, Option<RedisFeed>), StartError> {
     let retention = Retention::days(config.retention_days, config.retention_count);
     match config.store_spec() {
-        StoreSpec::Memory => Ok(Storage::new(MemoryStore::new(retention))),
+        StoreSpec::Memory => Ok((Storage::new(MemoryStore::new(retention)), None)),
         StoreSpec::Sqlite(path) => {
             let shown = path.display().to_string();
             let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, retention))
                 .await?
                 .map_err(|e| format!("cannot open the SQLite store {shown}: {e}"))?;
             tracing::info!(path = %shown, "SQLite store open");
-            Ok(Storage::new(store))
+            Ok((Storage::new(store), None))
         }
-        StoreSpec::Redis(url) => Err(format!(
-            "the Redis store ({url}) is not part of this build yet; use sqlite:PATH or memory"
-        )
-        .into()),
+        StoreSpec::Redis(url) => {
+            let allow_lossy = config.allow_non_durable_redis;
+            let (store, durability) = tokio::task::spawn_blocking(move || {
+                let store = RedisStore::open(&url, retention)
+                    .map_err(|e| format!("cannot use the Redis store {url}: {e}"))?;
+                let durability = store.durability()?;
+                Ok::<_, StartError>((store, durability))
+            })
+            .await??;
+            check_durability(&durability, allow_lossy)?;
+            let feed = store.feed();
+            tracing::info!(channel = %feed.channel, "Redis store open");
+            Ok((Storage::new(store), Some(feed)))
+        }
+    }
+}
+
+/// The relay promises never to acknowledge a webhook it has not stored durably; with Redis that
+/// holds only when Redis fsyncs every write before answering.
+fn check_durability(durability: &Durability, allow_lossy: bool) -> Result<(), StartError> {
+    match durability {
+        Durability::Fsynced => Ok(()),
+        Durability::Unknown(why) => {
+            tracing::warn!(reason = %why, "cannot read Redis's persistence settings (CONFIG GET refused): make sure it runs with appendonly yes and appendfsync always, or acknowledged webhooks can be lost in a crash");
+            Ok(())
+        }
+        Durability::Lossy {
+            appendonly,
+            appendfsync,
+        } => {
+            let problem = format!(
+                "Redis runs with appendonly {appendonly:?}, appendfsync {appendfsync:?}: a crash or power cut can lose webhooks the relay already acknowledged"
+            );
+            if allow_lossy {
+                tracing::warn!(
+                    "!!! {problem}; continuing because --allow-non-durable-redis is set"
+                );
+                Ok(())
+            } else {
+                Err(format!(
+                    "{problem}. Run Redis with `appendonly yes` and `appendfsync always` (e.g. redis-cli CONFIG SET appendonly yes; CONFIG SET appendfsync always; and in redis.conf), or pass --allow-non-durable-redis to accept the risk"
+                )
+                .into())
+            }
+        }
     }
 }
 
@@ -115,9 +153,18 @@ pub async fn start_with_sim(
     sim_config: SimConfig,
 ) -> Result<RunningRelay, StartError> {
     let addr = listener.local_addr()?;
-    let webhook_secret = secret(&config.webhook_secret, "webhook secret");
-    let identity_secret = secret(&config.identity_secret, "identity secret");
-    let store = open_store(&config).await?;
+    let secrets::Secrets {
+        webhook: webhook_secret,
+        identity: identity_secret,
+    } = secrets::resolve(
+        &config.webhook_secret,
+        &config.identity_secret,
+        &config.data_dir,
+    )?;
+    let (store, feed) = open_store(&config).await?;
+    if feed.is_some() && (config.webhook_secret.is_none() || config.identity_secret.is_none()) {
+        tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret to each");
+    }
     let metrics = Arc::new(Metrics::default());
 
     // The webhook URL must reach this listener; an unspecified address is reachable on loopback.
@@ -132,7 +179,7 @@ pub async fn start_with_sim(
         Upstream::Sim => {
             let sim_config = SimConfig {
                 webhook_url: Some(webhook_url.clone()),
-                ..sim_config
+                ..config.apply_sim_flags(sim_config)
             };
             let (email, token) = (sim_config.email.clone(), sim_config.token.clone());
             let sim_listener = TcpListener::bind(("127.0.0.1", 0)).await?;
@@ -175,6 +222,8 @@ pub async fn start_with_sim(
         udesk,
         metrics,
         limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst),
+        visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst),
+        trust_forwarded_for: config.trust_forwarded_for,
         send_locks: KeyedLocks::default(),
         webhook_secret,
         allowed_origins: config.allowed_origins.clone(),
@@ -188,12 +237,26 @@ pub async fn start_with_sim(
         },
     });
 
+    // Subscribed before serving, so no other relay's event published from now on is missed.
+    let fanout = match feed {
+        Some(feed) => {
+            let first = fanout::subscribe(&feed)
+                .await
+                .map_err(|e| format!("cannot subscribe to Redis events: {e}"))?;
+            Some(fanout::spawn(feed, state.clone(), first))
+        }
+        None => None,
+    };
+
     let router = app(state.clone());
     let stop = state.shutdown.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await
     });
     let upkeep = tokio::spawn(upkeep(state.clone()));
     tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
@@ -205,6 +268,7 @@ pub async fn start_with_sim(
         state,
         server,
         upkeep,
+        fanout,
         sim,
     })
 }
@@ -224,5 +288,6 @@ async fn upkeep(state: AppState) {
         }
         state.hub.sweep();
         state.limiter.sweep();
+        state.visitor_limiter.sweep();
     }
 }

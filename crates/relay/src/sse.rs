@@ -3,7 +3,7 @@
 //! The order that makes "no gap, no duplicate" hold: subscribe to the hub first, then replay
 //! from the store, then go live, skipping live events the replay already sent and re-reading the
 //! store whenever the live feed skips ahead (a lagging receiver, or pushes committed out of
-//! order). Ids come from the store, so they are the same after a restart.
+//! order) or the hub asks for a resync (the Redis feed from other relays was interrupted). Ids come from the store, so they are the same after a restart.
 //!
 //! Browsers give up for good on a non-200 answer, so once the token is good the answer is always
 //! a 200 stream: trouble (a store error, too many streams, shutdown) ends the stream, and the
@@ -168,7 +168,12 @@ async fn pump(
                     Ok(_) | Err(RecvError::Lagged(_)) => {
                         catch_up(&state, &customer_token, &mut last, &tx).await
                     }
-                    Err(RecvError::Closed) => Err(()),
+                    // The hub asked for a resync (its cross-relay feed had a gap): subscribe
+                    // again first, then read what the store has.
+                    Err(RecvError::Closed) => {
+                        live = state.hub.subscribe(&customer_token);
+                        catch_up(&state, &customer_token, &mut last, &tx).await
+                    }
                 };
                 if more.is_err() {
                     return;

@@ -29,9 +29,16 @@ async fn impossible_configurations_are_refused_clearly() {
     let memory = ["--store", "memory"];
     let err = start_error(&[&memory[..], &["--upstream", "http://127.0.0.1:9"]].concat()).await;
     assert!(err.contains("--udesk-email"), "{err}");
-    let err = start_error(&["--store", "redis://127.0.0.1:6379"]).await;
+    // Nothing listens on a port just freed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let err = start_error(&["--store", &url]).await;
     assert!(
-        err.contains("Redis") && err.contains("sqlite:PATH"),
+        err.contains("cannot use the Redis store") && err.contains(&url),
         "{err}"
     );
     let blocker = dir.path().join("file");
@@ -56,4 +63,60 @@ async fn the_binary_prints_its_address_and_serves_there() {
     assert_eq!(health.text().await.unwrap(), "ok");
     // No flags: the default SQLite file lives in the data directory.
     assert!(dir.path().join("relay.sqlite3").exists());
+}
+
+#[tokio::test]
+async fn generated_secrets_are_kept_in_the_data_dir_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--listen".to_string(),
+        "127.0.0.1:0".into(),
+        "--data-dir".into(),
+        dir.path().display().to_string(),
+        "--store".into(),
+        "memory".into(),
+    ];
+    let client = reqwest::Client::new();
+    let mut first = common::RelayProcess::spawn(&args).await;
+    let visitor: udesk_protocol::relay::VisitorResponse = client
+        .post(first.url("/v1/visitor"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    first.child.kill().await.unwrap();
+
+    let path = dir.path().join("secrets.json");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the relay's user may read it");
+    }
+    let saved_text = std::fs::read_to_string(&path).unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&saved_text).unwrap();
+    let webhook_secret = saved["webhook_secret"].as_str().unwrap().to_owned();
+
+    // The restarted demo accepts the visitor's token and Udesk's webhook URL as before.
+    let second = common::RelayProcess::spawn(&args).await;
+    let stream = client
+        .get(second.url(&format!("/v1/events?token={}", visitor.token)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200, "the token is still good");
+    drop(stream);
+    let hook = client
+        .post(second.url(&format!("/webhooks/udesk/{webhook_secret}")))
+        .json(&common::agent_push(&visitor.customer_token, &["m1"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status(), 200, "the webhook URL is still good");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        saved_text,
+        "loaded, not rewritten"
+    );
 }

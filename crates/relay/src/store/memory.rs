@@ -207,11 +207,3 @@ impl Store for MemoryStore {
         Ok(())
     }
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn memory_meets_the_store_contract() {
-        super::super::contract::run_all(|retention| Box::new(super::MemoryStore::new(retention)));
-    }
-}

@@ -9,12 +9,16 @@
 //! (Udesk's retries) are recognised for as long as the dedupe window keeps their ids, even after
 //! the event itself was pruned.
 //!
-//! A Redis backend maps onto this as: `INCR` for the counter, a hash per customer for seen
-//! message ids, a sorted set (score = id) for events, all in one `MULTI`/Lua script per push.
+//! Backends: [`SqliteStore`] (the embedded default), [`MemoryStore`] (tests, benchmark baseline)
+//! and [`RedisStore`] (several relays sharing one Redis: `INCR` for ids, one Lua script per push).
+//! All three pass the same conformance suite (`tests/store.rs`).
 
 mod memory;
+mod redis;
 mod sqlite;
 
+pub(crate) use self::redis::decode_notification;
+pub use self::redis::{Durability, RedisFeed, RedisStore};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
@@ -27,6 +31,8 @@ use udesk_protocol::session::AssignType;
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
     #[error("{0}")]
     Other(String),
 }
@@ -196,146 +202,19 @@ impl Storage {
     }
 }
 
+/// The stored text of an [`AssignType`] back (anything but `agent` is the robot).
+pub(crate) fn assign_type_from(text: &str) -> AssignType {
+    if text == "agent" {
+        AssignType::Agent
+    } else {
+        AssignType::Robot
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-pub(crate) mod contract {
-    //! The behaviour every backend must have; each backend's tests run it.
-    use super::*;
-
-    fn push(customer: &str, ids: &[&str], at: u64) -> Push {
-        Push {
-            customer_token: customer.into(),
-            assign_type: AssignType::Agent,
-            received_at: at,
-            messages: ids
-                .iter()
-                .map(|id| NewMessage {
-                    message_id: (*id).into(),
-                    json: format!(
-                        r#"{{"message_id":"{id}","type":"message","data":{{"content":"{id}"}}}}"#
-                    ),
-                })
-                .collect(),
-            sessions: vec![],
-        }
-    }
-
-    pub fn run_all(make: impl Fn(Retention) -> Box<dyn Store>) {
-        let big = Retention {
-            max_age_ms: 1_000_000,
-            max_count: 0,
-            dedupe_ms: 10_000_000,
-        };
-        // Ids are consecutive per customer; duplicates are skipped, also within one push.
-        let s = make(big);
-        let a = s.append(&push("c1", &["m1", "m2", "m1"], 10)).unwrap();
-        assert_eq!(a.iter().map(|e| e.id).collect::<Vec<_>>(), vec![1, 2]);
-        assert!(s.append(&push("c1", &["m2"], 11)).unwrap().is_empty());
-        let b = s.append(&push("c2", &["m1"], 12)).unwrap();
-        assert_eq!(
-            b[0].id, 1,
-            "another customer has its own ids and dedupe keys"
-        );
-        let c = s.append(&push("c1", &["m3"], 13)).unwrap();
-        assert_eq!(c[0].id, 3);
-        let all = s.read_after("c1", 0, 10).unwrap();
-        assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), vec![1, 2, 3]);
-        assert_eq!(s.read_after("c1", 1, 1).unwrap()[0].id, 2);
-        assert_eq!(
-            s.bounds("c1").unwrap(),
-            Bounds {
-                earliest: Some(1),
-                last: 3
-            }
-        );
-        assert_eq!(s.bounds("nobody").unwrap(), Bounds::default());
-        let msg = all[0].to_stream_message().unwrap();
-        assert_eq!(msg.id, 1);
-        assert_eq!(msg.message.message_id, "m1");
-        assert!(s.knows_message("c1", "m3").unwrap());
-        assert!(!s.knows_message("c2", "m3").unwrap());
-
-        // Age retention drops old events but keeps ids and dedupe keys.
-        assert_eq!(s.prune(10 + 1_000_001).unwrap(), 2);
-        assert_eq!(
-            s.bounds("c1").unwrap(),
-            Bounds {
-                earliest: Some(3),
-                last: 3
-            }
-        );
-        assert!(s.append(&push("c1", &["m1"], 20)).unwrap().is_empty());
-        assert_eq!(s.append(&push("c1", &["m4"], 21)).unwrap()[0].id, 4);
-
-        // Count retention keeps the newest.
-        let s = make(Retention {
-            max_count: 2,
-            ..big
-        });
-        s.append(&push("c", &["a", "b", "c"], 1)).unwrap();
-        s.append(&push("c", &["d"], 2)).unwrap();
-        let kept: Vec<u64> = s
-            .read_after("c", 0, 10)
-            .unwrap()
-            .iter()
-            .map(|e| e.id)
-            .collect();
-        assert_eq!(kept, vec![3, 4]);
-        assert_eq!(
-            s.bounds("c").unwrap(),
-            Bounds {
-                earliest: Some(3),
-                last: 4
-            }
-        );
-
-        // Sessions, customers, sends.
-        let mut p = push("c", &["e"], 3);
-        p.sessions = vec![77];
-        s.append(&p).unwrap();
-        assert!(s.owns_session("c", 77).unwrap());
-        assert!(!s.owns_session("other", 77).unwrap());
-        s.record_sessions("other", &[78], 3).unwrap();
-        assert!(s.owns_session("other", 78).unwrap());
-
-        assert_eq!(s.customer("c").unwrap(), None);
-        let mut profile = CustomerProfile {
-            customer_token: "c".into(),
-            nick_name: Some("Ann".into()),
-            email: None,
-            created_upstream: false,
-        };
-        s.save_customer(&profile).unwrap();
-        profile.created_upstream = true;
-        s.save_customer(&profile).unwrap();
-        profile.created_upstream = false;
-        profile.nick_name = Some("Anna".into());
-        s.save_customer(&profile).unwrap();
-        let saved = s.customer("c").unwrap().unwrap();
-        assert!(
-            saved.created_upstream,
-            "a later save keeps created_upstream"
-        );
-        assert_eq!(saved.nick_name.as_deref(), Some("Anna"));
-
-        assert_eq!(s.sent_answer("c", "s1", 0).unwrap(), None);
-        s.record_sent("c", "s1", r#"{"code":1000}"#, 100).unwrap();
-        assert_eq!(
-            s.sent_answer("c", "s1", 50).unwrap().as_deref(),
-            Some(r#"{"code":1000}"#)
-        );
-        assert_eq!(
-            s.sent_answer("c", "s1", 101).unwrap(),
-            None,
-            "outside the window"
-        );
-        assert_eq!(s.sent_answer("d", "s1", 0).unwrap(), None);
-    }
 }

@@ -15,11 +15,12 @@
 //! answers each. Nobody is answered before the commit that holds its push is durable. A lone
 //! push commits at once, so light load pays no extra latency.
 
-use super::{Bounds, CustomerProfile, Push, Retention, Store, StoreError, StoredEvent};
+use super::{
+    assign_type_from, Bounds, CustomerProfile, Push, Retention, Store, StoreError, StoredEvent,
+};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use udesk_protocol::session::AssignType;
 
 /// Reader connections kept open for reuse.
 const MAX_IDLE_READERS: usize = 4;
@@ -259,14 +260,6 @@ impl SqliteStore {
             idle.push(conn);
         }
         Ok(result?)
-    }
-}
-
-fn assign_type_from(text: &str) -> AssignType {
-    if text == "agent" {
-        AssignType::Agent
-    } else {
-        AssignType::Robot
     }
 }
 
@@ -519,24 +512,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sqlite_file_meets_the_store_contract() {
-        let dir = tempfile::tempdir().unwrap();
-        let n = std::sync::atomic::AtomicUsize::new(0);
-        super::super::contract::run_all(|retention| {
-            let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let path = dir.path().join(format!("db{i}/relay.sqlite3"));
-            Box::new(SqliteStore::open(&path, retention).unwrap())
-        });
-    }
-
-    #[test]
-    fn sqlite_in_memory_meets_the_store_contract() {
-        super::super::contract::run_all(|retention| {
-            Box::new(SqliteStore::open(Path::new(":memory:"), retention).unwrap())
-        });
-    }
+    use udesk_protocol::session::AssignType;
 
     #[test]
     fn concurrent_pushes_are_group_committed_without_loss_or_reorder() {

@@ -2,6 +2,9 @@
 //! file in a temporary directory, a visitor, webhook pushes and an SSE reader.
 #![allow(dead_code)]
 
+pub mod redis;
+pub mod store_contract;
+
 use clap::Parser;
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
@@ -23,16 +26,24 @@ pub struct TestRelay {
     pub dir: TempDir,
 }
 
-/// The flags every test relay gets; `extra` adds or overrides.
+/// The flags every test relay gets; `extra` adds more.
 pub fn config(dir: &TempDir, extra: &[&str]) -> Config {
     let store = format!("sqlite:{}", dir.path().join("relay.sqlite3").display());
+    config_with_store(dir, &store, extra)
+}
+
+/// Like [`config`] with this `--store`.
+pub fn config_with_store(dir: &TempDir, store: &str, extra: &[&str]) -> Config {
     let widget = dir.path().join("widget").display().to_string();
+    let data = dir.path().display().to_string();
     let mut args = vec![
         "udesk-relay",
+        "--data-dir",
+        &data,
         "--listen",
         "127.0.0.1:0",
         "--store",
-        &store,
+        store,
         "--webhook-secret",
         WEBHOOK_SECRET,
         "--identity-secret",
@@ -53,6 +64,17 @@ pub async fn start(extra: &[&str]) -> TestRelay {
 /// Starts a relay whose files live in `dir`.
 pub async fn start_in(dir: TempDir, extra: &[&str]) -> TestRelay {
     let config = config(&dir, extra);
+    start_config(dir, config).await
+}
+
+/// Starts a relay on the store `store` (e.g. a shared `redis://…`).
+pub async fn start_on(store: &str, extra: &[&str]) -> TestRelay {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_store(&dir, store, extra);
+    start_config(dir, config).await
+}
+
+async fn start_config(dir: TempDir, config: Config) -> TestRelay {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let relay = udesk_relay::start(config, listener).await.unwrap();
     TestRelay {
