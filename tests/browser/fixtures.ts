@@ -168,6 +168,8 @@ export interface RelayOptions {
   sim?: Sim;
   /** Fixed port (for restarts); default a free one. */
   port?: number;
+  /** Where the relay keeps files it generates; default a fresh temporary directory. */
+  dataDir?: string;
 }
 
 /** Stable secrets, so that a restarted relay accepts the tokens it issued before. */
@@ -193,7 +195,12 @@ export class Relay {
       DIST,
       ...SECRETS,
       ...(options.allowedOrigins ?? []).flatMap((o) => ['--allowed-origin', o]),
-      ...(options.sim ? ['--upstream', options.sim.url, '--udesk-email', Sim.EMAIL, '--udesk-token', Sim.TOKEN] : []),
+      ...(options.sim
+        ? ['--upstream', options.sim.url, '--udesk-email', Sim.EMAIL, '--udesk-token', Sim.TOKEN]
+        : // The embedded simulator's agent picks up and types faster than in the demo.
+          ['--sim-pickup-delay-ms', '300', '--sim-reply-delay-ms', '200']),
+      '--data-dir',
+      options.dataDir ?? tempDirFor('relay-data'),
       ...(options.args ?? []),
     ];
     const relay = binary('udesk-relay', 'UDESK_RELAY_BIN');
@@ -424,6 +431,7 @@ export const test = base.extend<Fixtures>({
       return relay;
     });
     await Promise.all(started.map((r) => r.stop()));
+    for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
   },
 
   startSim: async ({}, use, testInfo) => {
@@ -457,7 +465,16 @@ export const test = base.extend<Fixtures>({
 
 /** A free temporary directory for a test (SQLite files). */
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'udesk-browser-'));
+  return tempDirFor('udesk-browser');
+}
+
+/** Temporary directories of the running test, removed when it ends. */
+const tempDirs: string[] = [];
+
+function tempDirFor(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** Another visitor, straight through the relay's API (no browser): used to fill a queue. */
