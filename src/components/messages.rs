@@ -338,7 +338,9 @@ fn font_style(text: &TextData) -> String {
             .filter(|c| {
                 // Letters of any script (font names like 微软雅黑), digits, and the punctuation of
                 // CSS values; never `;`, `:`, `(`, which could start another declaration.
-                !c.is_ascii() || c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '#' | '.' | ',' | '"' | '%')
+                !c.is_ascii()
+                    || c.is_ascii_alphanumeric()
+                    || matches!(c, ' ' | '-' | '_' | '#' | '.' | ',' | '"' | '%')
             })
             .collect()
     };
