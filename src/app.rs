@@ -240,7 +240,7 @@ impl Chat {
                 }
                 let Some(other) = event
                     .new_value()
-                    .and_then(|json| Conversation::restore(&json))
+                    .and_then(|json| Conversation::from_saved(&json))
                 else {
                     return;
                 };

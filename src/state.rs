@@ -249,7 +249,7 @@ impl Conversation {
     /// Restores a saved conversation. A send that was still pending when the page went away is
     /// shown as failed, with retry (the same message id, so Udesk will not get it twice).
     pub fn restore(json: &str) -> Option<Conversation> {
-        let mut conversation: Conversation = crate::parse_json(json).ok()?;
+        let mut conversation = Conversation::from_saved(json)?;
         for entry in &mut conversation.entries {
             if let Body::Outgoing { state, .. } = &mut entry.body {
                 if *state == SendState::Pending {
@@ -259,6 +259,12 @@ impl Conversation {
             }
         }
         Some(conversation)
+    }
+
+    /// Reads a saved conversation as it is (another tab's: its pending sends are still under
+    /// way there).
+    pub fn from_saved(json: &str) -> Option<Conversation> {
+        crate::parse_json(json).ok()
     }
 
     /// The JSON to save at `now_ms`: the newest [`MAX_ENTRIES`] entries.
@@ -1378,6 +1384,27 @@ mod tests {
             }
         ));
         assert_eq!(a.session.phase, Phase::Queued, "tab b saved last");
+        // A send still under way in the other tab is not taken for a failed one.
+        b.send("w-c".into(), Content::text("on its way"), 31);
+        a.merge(Conversation::from_saved(&b.to_saved_json(32)).unwrap());
+        assert!(matches!(
+            a.entry("v:w-c").unwrap().body,
+            Body::Outgoing {
+                state: SendState::Pending,
+                ..
+            }
+        ));
+        b.send_finished("w-c", true);
+        a.merge(Conversation::from_saved(&b.to_saved_json(33)).unwrap());
+        assert!(matches!(
+            a.entry("v:w-c").unwrap().body,
+            Body::Outgoing {
+                state: SendState::Sent,
+                ..
+            }
+        ));
+        let b_saved = Conversation::from_saved(&b.to_saved_json(34)).unwrap();
+        a.merge(b_saved.clone());
         // Merging the same state again changes nothing (no ping-pong between tabs).
         assert!(!a.merge(b_saved));
         // An older save does not take the session back.
