@@ -40,6 +40,8 @@ test('Enter sends, Shift+Enter adds a line, empty messages are not sent, long te
   await widget.send(long);
   const bubble = widget.visitorMessages().last().getByTestId('text');
   await expect(bubble).toHaveText(long);
+  // (Measured once sent: a state change renders the row anew.)
+  await expect(widget.visitorMessages().last()).toHaveAttribute('data-state', 'sent');
   const [bubbleBox, panelBox] = [await bubble.boundingBox(), await widget.panel.boundingBox()];
   expect(bubbleBox!.width).toBeLessThan(panelBox!.width);
   expect(bubbleBox!.height).toBeGreaterThan(60);
