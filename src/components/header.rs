@@ -31,10 +31,8 @@ pub fn Header() -> impl IntoView {
             let status = match s.phase {
                 Phase::Robot => texts.robot.to_owned(),
                 Phase::Agent => texts.agent.to_owned(),
-                Phase::Queued => match s.queue_count {
-                    Some(n) => texts.queue_position(n),
-                    None => texts.assigning.to_owned(),
-                },
+                // The queue banner below gives the position.
+                Phase::Queued => texts.assigning.to_owned(),
                 Phase::Closed => texts.event_close.to_owned(),
                 Phase::Idle => texts.connecting.to_owned(),
             };
