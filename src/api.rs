@@ -137,16 +137,14 @@ impl Call {
 
     /// The JSON body; `None` for a `GET`.
     pub fn body(&self) -> Option<String> {
-        let json = match self {
-            Call::Visitor(b) => serde_json::to_string(b),
-            Call::Session(b) => serde_json::to_string(b),
-            Call::Send(b) => serde_json::to_string(b),
-            Call::Rate(b) => serde_json::to_string(b),
-            Call::Survey(b) => serde_json::to_string(b),
+        Some(match self {
+            Call::Visitor(b) => crate::to_json(b),
+            Call::Session(b) => crate::to_json(b),
+            Call::Send(b) => crate::to_json(b),
+            Call::Rate(b) => crate::to_json(b),
+            Call::Survey(b) => crate::to_json(b),
             Call::QueueStatus => return None,
-        };
-        // These plain structs always serialise.
-        Some(json.unwrap_or_default())
+        })
     }
 }
 

@@ -60,3 +60,14 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
         })?;
     udesk_protocol::from_value(value)
 }
+
+/// `value` as JSON text, through a `serde_json::Value`.
+///
+/// The mirror of [`parse_json`]: every type the widget writes is serialised into a `Value` only,
+/// and only `Value` is written out as text, so no type compiles a second serialiser.
+pub fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // The widget's types have string keys only, so they always become a `Value`.
+    serde_json::to_value(value)
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+}

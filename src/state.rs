@@ -275,7 +275,7 @@ impl Conversation {
             saved_at: now_ms,
             ..self.clone()
         };
-        serde_json::to_string(&saved).unwrap_or_default()
+        crate::to_json(&saved)
     }
 
     /// Takes in what another tab of the same site saved, so that two open tabs show one
