@@ -3,7 +3,7 @@
 //! Bodies and answers are the protocol crate's types. Every failure becomes an [`ApiError`]: the
 //! relay's JSON [`ErrorBody`] when it answered one, otherwise a network or decoding failure, so the
 //! widget can tell "try again later" from "your token is gone" from "Udesk said no (code N)".
-//! The classification is pure and tested on the host; the requests themselves (gloo-net) are
+//! The classification is pure and tested on the host; the requests themselves (`fetch`) are
 //! wasm-only.
 
 use udesk_protocol::relay::{error_code, ErrorBody};
@@ -154,9 +154,10 @@ pub use client::{Api, TextFuture};
 #[cfg(target_arch = "wasm32")]
 mod client {
     use super::{ApiError, Call};
-    use gloo_net::http::Request;
     use std::future::Future;
     use std::pin::Pin;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
 
     /// The text of a successful answer. Boxed and not generic: every call shares one copy of the
     /// request code in the wasm, whatever it returns.
@@ -181,37 +182,61 @@ mod client {
 
         /// Makes `call` with `token` as bearer; the answer's text, or the relay's error.
         pub fn fetch(&self, call: &Call, token: Option<&str>) -> TextFuture {
-            let url = format!("{}{}", self.base, call.path());
+            let url = [self.base.as_str(), call.path()].concat();
             let body = call.body();
-            let authorization = token.map(|t| format!("Bearer {t}"));
-            Box::pin(async move {
-                let builder = match body {
-                    Some(_) => Request::post(&url).header("Content-Type", "application/json"),
-                    None => Request::get(&url),
-                };
-                let builder = match &authorization {
-                    Some(value) => builder.header("Authorization", value),
-                    None => builder,
-                };
-                let request = match body {
-                    Some(body) => builder.body(body),
-                    None => builder.build(),
-                }
-                .map_err(|e| ApiError::Decode(e.to_string()))?;
-                let response = request
-                    .send()
-                    .await
-                    .map_err(|e| ApiError::Network(e.to_string()))?;
-                let status = response.status();
-                let text = response
-                    .text()
-                    .await
-                    .map_err(|e| ApiError::Network(e.to_string()))?;
-                if !(200..300).contains(&status) {
-                    return Err(ApiError::from_response(status, &text));
-                }
-                Ok(text)
-            })
+            let authorization = token.map(|t| ["Bearer ", t].concat());
+            Box::pin(fetch_text(url, body, authorization))
+        }
+    }
+
+    /// `fetch()` with an optional JSON body (then a `POST`) and bearer; the answer's text.
+    /// web-sys directly: the widget needs no more of an HTTP client than this.
+    async fn fetch_text(
+        url: String,
+        body: Option<String>,
+        authorization: Option<String>,
+    ) -> Result<String, ApiError> {
+        let init = web_sys::RequestInit::new();
+        let headers = js_sys::Object::new();
+        if let Some(body) = &body {
+            init.set_method("POST");
+            init.set_body(&JsValue::from_str(body));
+            set(&headers, "Content-Type", "application/json");
+        }
+        if let Some(value) = &authorization {
+            set(&headers, "Authorization", value);
+        }
+        init.set_headers(&headers);
+        let promise = crate::browser::window().fetch_with_str_and_init(&url, &init);
+        let response: web_sys::Response = JsFuture::from(promise)
+            .await
+            .map_err(|e| ApiError::Network(js_message(&e)))?
+            .unchecked_into();
+        let status = response.status();
+        let text = match response.text() {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .map_err(|e| ApiError::Network(js_message(&e)))?,
+            Err(e) => return Err(ApiError::Network(js_message(&e))),
+        };
+        let text = text.as_string().unwrap_or_default();
+        if !(200..300).contains(&status) {
+            return Err(ApiError::from_response(status, &text));
+        }
+        Ok(text)
+    }
+
+    fn set(object: &js_sys::Object, key: &str, value: &str) {
+        let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &JsValue::from_str(value));
+    }
+
+    /// What a rejected promise says (`TypeError: Failed to fetch`).
+    fn js_message(error: &JsValue) -> String {
+        match error.dyn_ref::<js_sys::Error>() {
+            Some(e) => e.message().into(),
+            None => error
+                .as_string()
+                .unwrap_or_else(|| "network error".to_owned()),
         }
     }
 }
