@@ -23,6 +23,7 @@
 //! - `app`: the controller that drives the state with the relay, and the root view.
 //! - `events`: the SSE stream. `browser`: time, timers, localStorage, console.
 //! - `components`: launcher, panel, header, messages, robot answer, survey card, composer.
+//! - `dom`: the element builder of the transcript rows.
 
 pub mod api;
 pub mod config;
@@ -40,6 +41,8 @@ mod app;
 mod browser;
 #[cfg(target_arch = "wasm32")]
 mod components;
+#[cfg(target_arch = "wasm32")]
+mod dom;
 #[cfg(target_arch = "wasm32")]
 pub mod embed;
 #[cfg(target_arch = "wasm32")]

@@ -117,6 +117,7 @@ const RULES: &str = r#"
 .udesk-root *,.udesk-root *::before,.udesk-root *::after{box-sizing:border-box}
 .udesk-root button,.udesk-root textarea,.udesk-root input{font:inherit;color:inherit}
 .udesk-root :focus-visible{outline:3px solid var(--u-focus);outline-offset:2px}
+.udesk-root [hidden]{display:none!important}
 .sr-only{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .launcher{position:fixed;bottom:var(--u-offset);right:var(--u-offset);z-index:var(--u-z-index);min-width:var(--u-launcher-size);height:var(--u-launcher-size);padding:0;display:flex;align-items:center;justify-content:center;gap:var(--u-spacing);border:0;border-radius:calc(var(--u-launcher-size)/2);background:var(--u-primary);color:var(--u-on-primary);box-shadow:var(--u-shadow);cursor:pointer;font-weight:600;transition:transform .15s ease}
 .launcher:hover{transform:scale(1.05)}

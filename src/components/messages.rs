@@ -1,19 +1,23 @@
 //! The transcript and every message kind.
 //!
-//! Each entry renders once per revision (the list is keyed by `(key, rev)`), so a status change
-//! re-renders one bubble, not the list. Kinds: text (with its font), rich HTML (inert, see
-//! [`crate::safe_html`]), image (thumbnail, click to enlarge), audio, video (with duration),
-//! file (name, size, download), struct cards, robot answers, events as quiet system lines, and a
-//! visible fallback for anything unknown.
+//! A row never changes in place: when an entry changes its revision goes up and the row is built
+//! again, so rows are plain DOM from [`crate::dom`] rather than Leptos views (a tenth of the
+//! wasm), kept in step with the conversation by one effect. Clicks are handled once, on the log,
+//! by the `data-action` of the clicked element (enlarge an image, retry a send, ask a suggested
+//! question, rate a robot answer, answer a survey), so rows hold no listeners.
+//!
+//! Kinds: text (with its font), rich HTML (inert, see [`crate::safe_html`]), image (thumbnail,
+//! click to enlarge), audio, video (with duration), file (name, size, download), struct cards,
+//! robot answers, events as quiet system lines, and a visible fallback for anything unknown.
 
 use leptos::prelude::*;
 use udesk_protocol::content::{ButtonKind, EventKind, Font, MediaData, StructData, TextData};
 use udesk_protocol::Content;
+use web_sys::Element;
 
-use super::robot::RobotAnswerView;
-use super::survey::SurveyCard;
-use super::{chat, icons, Avatar};
-use crate::app::author_name;
+use super::{avatar_initial, avatar_src, chat, robot, survey};
+use crate::app::{author_name, Chat};
+use crate::dom::{self, el, El};
 use crate::format::{self, Clock};
 use crate::i18n::Texts;
 use crate::safe_html::{is_safe_url, is_web_url, tel_href};
@@ -24,19 +28,19 @@ pub fn MessageList() -> impl IntoView {
     let chat = chat();
     let t = chat.texts_untracked();
     let log = NodeRef::<leptos::html::Div>::new();
-    let keys = move || {
-        chat.conv.with(|c| {
-            c.entries
-                .iter()
-                .map(|e| (e.key.clone(), e.rev))
-                .collect::<Vec<_>>()
-        })
-    };
-    // Follow new messages to the bottom.
-    Effect::new(move |_| {
-        let count = chat.conv.with(|c| c.entries.len());
-        if let Some(element) = log.get() {
-            element.set_scroll_top(element.scroll_height());
+    // The rows on screen: entry key, the revision shown, and the element.
+    let rows = StoredValue::new_local(Vec::<(String, u32, Element)>::new());
+    Effect::new(move |shown: Option<usize>| {
+        let Some(log) = log.get() else {
+            return 0;
+        };
+        let count = chat.conv.with(|c| {
+            rows.update_value(|rows| sync_rows(&log, &c.entries, rows, t));
+            c.entries.len()
+        });
+        // Follow new messages to the bottom.
+        if shown != Some(count) {
+            log.set_scroll_top(log.scroll_height());
         }
         count
     });
@@ -48,22 +52,73 @@ pub fn MessageList() -> impl IntoView {
             tabindex="0"
             aria-label=t.messages_label
             node_ref=log
-        >
-            <For each=keys key=|k| k.clone() let:item>
-                <EntryView key=item.0/>
-            </For>
-        </div>
+            on:click=move |event| on_click(chat, &event)
+            on:input=move |event| survey::on_input(chat, &event)
+            on:load:capture=|event| settle_scroll(&event)
+            on:loadedmetadata:capture=|event| settle_scroll(&event)
+        ></div>
+    }
+}
+
+/// Makes `log`'s children the rows of `entries`: rows whose revision is unchanged are kept (and
+/// moved if needed), the others built anew.
+fn sync_rows(log: &Element, entries: &[Entry], rows: &mut Vec<(String, u32, Element)>, t: &Texts) {
+    let mut old = std::mem::take(rows);
+    for entry in entries {
+        let kept = old
+            .iter()
+            .position(|(key, rev, _)| *key == entry.key && *rev == entry.rev);
+        let element = match kept {
+            Some(i) => old.swap_remove(i).2,
+            None => row(entry, t).into_element(),
+        };
+        rows.push((entry.key.clone(), entry.rev, element));
+    }
+    for (_, _, gone) in old {
+        gone.remove();
+    }
+    let mut next = log.first_element_child();
+    for (_, _, element) in rows.iter() {
+        if next.as_ref() == Some(element) {
+            next = element.next_element_sibling();
+        } else {
+            let _ = log.insert_before(element, next.as_ref().map(|n| n.as_ref()));
+        }
+    }
+}
+
+/// What a click in the transcript asks for, by the `data-action` of the clicked element.
+fn on_click(chat: Chat, event: &web_sys::MouseEvent) {
+    let Some(target) = dom::closest(event, "[data-action]") else {
+        return;
+    };
+    let action = target.get_attribute("data-action").unwrap_or_default();
+    match action.as_str() {
+        "enlarge" => {
+            let src = target
+                .query_selector("img")
+                .ok()
+                .flatten()
+                .and_then(|img| img.get_attribute("src"));
+            if let Some(src) = src {
+                let alt = target.get_attribute("data-alt").unwrap_or_default();
+                chat.lightbox.set(Some((src, alt)));
+            }
+        }
+        "retry" => {
+            if let Some(id) = target.get_attribute("data-id") {
+                chat.retry(id);
+            }
+        }
+        "ask" => chat.send_text(target.text_content().unwrap_or_default()),
+        "rate" => robot::rate(chat, &target),
+        _ => survey::on_click(chat, &target, &action),
     }
 }
 
 /// Scrolls the log to the bottom once media has its real height.
 fn settle_scroll(event: &web_sys::Event) {
-    use wasm_bindgen::JsCast;
-    let log = event
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .and_then(|e| e.closest(".log").ok().flatten());
-    if let Some(log) = log {
+    if let Some(log) = dom::closest(event, ".log") {
         let near_bottom = log.scroll_height() - log.scroll_top() - log.client_height() < 400;
         if near_bottom {
             log.set_scroll_top(log.scroll_height());
@@ -71,40 +126,32 @@ fn settle_scroll(event: &web_sys::Event) {
     }
 }
 
-#[component]
-fn EntryView(key: String) -> impl IntoView {
-    let chat = chat();
-    let t = chat.texts_untracked();
-    let Some(entry) = chat.conv.with_untracked(|c| c.entry(&key).cloned()) else {
-        return ().into_any();
-    };
+/// The row of one entry.
+fn row(entry: &Entry, t: &Texts) -> El {
     match &entry.body {
-        Body::Notice { notice } => {
-            let notice = notice.clone();
-            let name = notice_name(&notice);
-            view! {
-                <p class="system" data-testid="notice" data-notice=name>
-                    {notice_text(&notice, t)}
-                </p>
-            }
-            .into_any()
-        }
+        Body::Notice { notice } => el("p")
+            .class("system")
+            .testid("notice")
+            .attr("data-notice", notice_name(notice))
+            .text(notice_text(notice, t)),
         Body::Reply {
             content: Content::Event(kind, data),
             ..
-        } => {
-            let kind = *kind;
-            let text = data.content.clone();
-            view! {
-                <p class="system" data-testid="event" data-kind=kind.as_str()>
-                    {text.clone().unwrap_or_else(|| event_text(kind, t).to_owned())}
-                </p>
-            }
-            .into_any()
-        }
-        Body::Survey { .. } => view! { <SurveyCard entry=entry.clone()/> }.into_any(),
-        Body::Reply { .. } => view! { <ReplyRow entry=entry.clone()/> }.into_any(),
-        Body::Outgoing { .. } => view! { <VisitorRow entry=entry.clone()/> }.into_any(),
+        } => el("p")
+            .class("system")
+            .testid("event")
+            .attr("data-kind", kind.as_str())
+            .text(data.content.as_deref().unwrap_or(event_text(*kind, t))),
+        Body::Survey { .. } => survey::card(entry, t),
+        Body::Reply {
+            content, rating, ..
+        } => reply_row(entry, content, *rating, t),
+        Body::Outgoing {
+            content,
+            message_id,
+            state,
+            ..
+        } => visitor_row(entry, content, message_id, *state, t),
     }
 }
 
@@ -140,174 +187,143 @@ pub fn event_text(kind: EventKind, texts: &Texts) -> &'static str {
 }
 
 /// The time next to a message, in the visitor's time zone.
-fn time_label(at_ms: Option<i64>) -> Option<String> {
+fn time(at_ms: Option<i64>) -> Option<El> {
     let at = at_ms?;
     let now = crate::browser::now_ms();
     let at_clock = Clock::from_epoch_ms(at, crate::browser::local_offset_minutes(at));
     let now_clock = Clock::from_epoch_ms(now, crate::browser::local_offset_minutes(now));
-    Some(format::message_time(at_clock, now_clock))
+    Some(
+        el("time")
+            .testid("time")
+            .text(&format::message_time(at_clock, now_clock)),
+    )
+}
+
+/// A round avatar: the picture, or the name's first letter.
+fn avatar(url: Option<&str>, name: &str) -> El {
+    match avatar_src(url) {
+        Some(url) => el("img")
+            .class("avatar")
+            .attr("src", url)
+            .attr("alt", "")
+            .attr("aria-hidden", "true"),
+        None => el("span")
+            .class("avatar")
+            .attr("aria-hidden", "true")
+            .text(&avatar_initial(name)),
+    }
 }
 
 /// A message from the robot or an agent: avatar, name, content, time.
-#[component]
-fn ReplyRow(entry: Entry) -> impl IntoView {
-    let chat = chat();
-    let t = chat.texts_untracked();
-    let Body::Reply {
-        content,
-        message_id,
-        rating,
-    } = entry.body.clone()
-    else {
-        return ().into_any();
-    };
-    let key = entry.key.clone();
-    let avatar_name = author_name(&entry, t);
-    let sender = entry.sender.clone();
-    let time = time_label(entry.at_ms);
-    let rated_key = entry.key.clone();
+fn reply_row(entry: &Entry, content: &Content, rating: Option<bool>, t: &Texts) -> El {
     let author = match entry.author {
         Author::Robot => "robot",
         _ => "agent",
     };
-    let name = author_name(&entry, t);
+    let name = author_name(entry, t);
     let body = match content {
-        Content::RobotAnswer(answer) => view! {
-            <RobotAnswerView key=rated_key message_id=message_id answer=answer rating=rating/>
-        }
-        .into_any(),
-        other => content_view(other, false),
+        Content::RobotAnswer(answer) => robot::answer(answer, rating, t),
+        other => content_view(other, false, t),
     };
-    view! {
-        <div class="row reply" data-testid="reply" data-author=author data-key=key>
-            <Avatar url=sender.avatar name=avatar_name/>
-            <div class="stack">
-                <span class="sender" data-testid="sender">{name.clone()}</span>
-                {body}
-                <div class="meta">
-                    {time.map(|t| view! { <time data-testid="time">{t}</time> })}
-                </div>
-            </div>
-        </div>
-    }
-    .into_any()
+    el("div")
+        .class("row reply")
+        .testid("reply")
+        .attr("data-author", author)
+        .attr("data-key", &entry.key)
+        .child(avatar(entry.sender.avatar.as_deref(), &name))
+        .child(
+            el("div")
+                .class("stack")
+                .child(el("span").class("sender").testid("sender").text(&name))
+                .child(body)
+                .child(el("div").class("meta").child_opt(time(entry.at_ms))),
+        )
 }
 
 /// A message the visitor sent, with its delivery state and a retry action.
-#[component]
-fn VisitorRow(entry: Entry) -> impl IntoView {
-    let chat = chat();
-    let t = chat.texts_untracked();
-    let Body::Outgoing {
-        content,
-        message_id,
-        state,
-        ..
-    } = entry.body.clone()
-    else {
-        return ().into_any();
+fn visitor_row(
+    entry: &Entry,
+    content: &Content,
+    message_id: &str,
+    state: SendState,
+    t: &Texts,
+) -> El {
+    let (state_name, status) = match state {
+        SendState::Pending => ("pending", el("span").text(t.sending)),
+        SendState::Sent => ("sent", el("span").text(t.sent)),
+        SendState::Failed => (
+            "failed",
+            el("span")
+                .class("failed")
+                .attr("role", "alert")
+                .text(t.failed),
+        ),
     };
-    let state_name = match state {
-        SendState::Pending => "pending",
-        SendState::Sent => "sent",
-        SendState::Failed => "failed",
-    };
-    let time = time_label(entry.at_ms);
-    let status = move || {
-        let texts = t;
-        match state {
-            SendState::Pending => view! { <span>{texts.sending}</span> }.into_any(),
-            SendState::Sent => view! { <span>{texts.sent}</span> }.into_any(),
-            SendState::Failed => {
-                let id = message_id.clone();
-                view! {
-                    <span class="failed" role="alert">{texts.failed}</span>
-                    <button type="button" data-testid="retry" on:click=move |_| chat.retry(id.clone())>
-                        {texts.retry}
-                    </button>
-                }
-                .into_any()
-            }
-        }
-    };
-    view! {
-        <div class="row visitor" data-testid="visitor-message" data-state=state_name data-key=entry.key.clone()>
-            <div class="stack">
-                {content_view(content, true)}
-                <div class="meta" data-testid="send-state">
-                    {time.map(|t| view! { <time data-testid="time">{t}</time> })}
-                    {status}
-                </div>
-            </div>
-        </div>
-    }
-    .into_any()
+    let retry = (state == SendState::Failed).then(|| {
+        el("button")
+            .attr("type", "button")
+            .testid("retry")
+            .attr("data-action", "retry")
+            .attr("data-id", message_id)
+            .text(t.retry)
+    });
+    el("div")
+        .class("row visitor")
+        .testid("visitor-message")
+        .attr("data-state", state_name)
+        .attr("data-key", &entry.key)
+        .child(
+            el("div")
+                .class("stack")
+                .child(content_view(content, true, t))
+                .child(
+                    el("div")
+                        .class("meta")
+                        .testid("send-state")
+                        .child_opt(time(entry.at_ms))
+                        .child(status)
+                        .child_opt(retry),
+                ),
+        )
 }
 
 /// One message's content. `own`: the visitor's text is never read as HTML.
-pub fn content_view(content: Content, own: bool) -> AnyView {
-    let chat = chat();
-    let t = chat.texts_untracked();
+fn content_view(content: &Content, own: bool, t: &Texts) -> El {
     match content {
         Content::Text(text) if !own && looks_like_html(&text.content) => {
-            html_bubble(text.content.clone(), Some(font_style(&text)), "text")
+            html_bubble(&text.content, &font_style(text), "text")
         }
         Content::Text(text) => {
-            let style = font_style(&text);
-            view! {
-                <div class="bubble" data-testid="text" style=style>{text.content}</div>
-            }
-            .into_any()
+            let style = font_style(text);
+            el("div")
+                .class("bubble")
+                .testid("text")
+                .attr_opt("style", Some(style.as_str()).filter(|s| !s.is_empty()))
+                .text(&text.content)
         }
-        Content::Rich(rich) => html_bubble(rich.content, None, "rich"),
-        Content::Image(media) => image_view(media),
-        Content::Audio(media) => {
-            let src = safe_src(&media.content);
-            let caption = media_caption(&media);
-            view! {
-                <div class="media" data-testid="audio-message">
-                    <audio controls preload="metadata" src=src data-testid="audio" on:loadedmetadata=|e| settle_scroll(&e)></audio>
-                    {caption.map(|c| view! { <div class="caption">{c}</div> })}
-                </div>
-            }
-            .into_any()
-        }
-        Content::Video(media) => {
-            let src = safe_src(&media.content);
-            let caption = media_caption(&media);
-            view! {
-                <div class="media" data-testid="video-message">
-                    <video controls playsinline preload="metadata" src=src data-testid="video" on:loadedmetadata=|e| settle_scroll(&e)></video>
-                    {caption.map(|c| view! { <div class="caption" data-testid="duration">{c}</div> })}
-                </div>
-            }
-            .into_any()
-        }
-        Content::File(media) => file_view(media),
-        Content::Struct(data) => struct_view(data),
+        Content::Rich(rich) => html_bubble(&rich.content, "", "rich"),
+        Content::Image(media) => image_view(media, t),
+        Content::Audio(media) => media_view(media, "audio", "audio-message", None),
+        Content::Video(media) => media_view(media, "video", "video-message", Some("duration")),
+        Content::File(media) => file_view(media, t),
+        Content::Struct(data) => struct_view(data, t),
+        // Only reached for the visitor's own side, which never sends robot answers.
         Content::RobotAnswer(answer) => {
-            // Only reached for the visitor's own side, which never sends robot answers.
-            html_bubble(answer.answer.unwrap_or_default(), None, "text")
+            html_bubble(answer.answer.as_deref().unwrap_or_default(), "", "text")
         }
-        Content::Event(kind, data) => {
-            let text = data
-                .content
-                .unwrap_or_else(|| event_text(kind, t).to_owned());
-            view! { <p class="system" data-testid="event">{text}</p> }.into_any()
-        }
+        Content::Event(kind, data) => el("p")
+            .class("system")
+            .testid("event")
+            .text(data.content.as_deref().unwrap_or(event_text(*kind, t))),
         Content::Unknown { kind, data } => {
-            let detail = data
-                .get("content")
-                .and_then(|c| c.as_str())
-                .map(str::to_owned);
-            view! {
-                <div class="bubble" data-testid="unknown" data-kind=kind.clone()>
-                    <em>{t.unsupported}</em>
-                    {format!(" ({kind})")}
-                    {detail.map(|d| view! { <div>{d}</div> })}
-                </div>
-            }
-            .into_any()
+            let detail = data.get("content").and_then(|c| c.as_str());
+            el("div")
+                .class("bubble")
+                .testid("unknown")
+                .attr("data-kind", kind)
+                .child(el("em").text(t.unsupported))
+                .text(&[" (", kind, ")"].concat())
+                .child_opt(detail.map(|d| el("div").text(d)))
         }
     }
 }
@@ -321,18 +337,24 @@ fn looks_like_html(text: &str) -> bool {
 }
 
 /// HTML content, parsed inertly and cleaned before it is shown.
-pub fn html_bubble(html: String, style: Option<String>, testid: &'static str) -> AnyView {
-    let container = NodeRef::<leptos::html::Div>::new();
-    container.on_load(move |element| crate::safe_html::render_into(&element, &html));
-    view! {
-        <div class="bubble html" data-testid=testid style=style node_ref=container></div>
-    }
-    .into_any()
+pub fn html_bubble(html: &str, style: &str, testid: &str) -> El {
+    let bubble = el("div")
+        .class("bubble html")
+        .testid(testid)
+        .attr_opt("style", Some(style).filter(|s| !s.is_empty()));
+    crate::safe_html::render_into(bubble.element(), html);
+    bubble
 }
 
 /// The CSS of a text message's font.
 fn font_style(text: &TextData) -> String {
     let mut css = String::new();
+    let mut declare = |property: &str, value: &str| {
+        css.push_str(property);
+        css.push(':');
+        css.push_str(value);
+        css.push(';');
+    };
     let clean = |s: &str| -> String {
         s.chars()
             .filter(|c| {
@@ -345,31 +367,29 @@ fn font_style(text: &TextData) -> String {
             .collect()
     };
     match &text.font {
-        Some(Font::Family(family)) => css.push_str(&format!("font-family:{};", clean(family))),
+        Some(Font::Family(family)) => declare("font-family", &clean(family)),
         Some(Font::Style(style)) => {
             if let Some(family) = &style.family {
-                css.push_str(&format!("font-family:{};", clean(family)));
+                declare("font-family", &clean(family));
             }
             if let Some(size) = &style.size {
-                let size = clean(size);
-                let size = if size.chars().all(|c| c.is_ascii_digit() || c == '.') {
-                    format!("{size}px")
-                } else {
-                    size
-                };
-                css.push_str(&format!("font-size:{size};"));
+                let mut size = clean(size);
+                if size.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                    size.push_str("px");
+                }
+                declare("font-size", &size);
             }
             if let Some(color) = &style.color {
-                css.push_str(&format!("color:{};", clean(color)));
+                declare("color", &clean(color));
             }
             if style.bold == Some(true) {
-                css.push_str("font-weight:700;");
+                declare("font-weight", "700");
             }
             if style.italic == Some(true) {
-                css.push_str("font-style:italic;");
+                declare("font-style", "italic");
             }
             if style.underline == Some(true) {
-                css.push_str("text-decoration:underline;");
+                declare("text-decoration", "underline");
             }
         }
         None => {}
@@ -377,11 +397,13 @@ fn font_style(text: &TextData) -> String {
     css
 }
 
-fn safe_src(url: &str) -> Option<String> {
-    (is_safe_url(url) && !url.trim().is_empty()).then(|| url.trim().to_owned())
+fn safe_src(url: &str) -> Option<&str> {
+    let url = url.trim();
+    (is_safe_url(url) && !url.is_empty()).then_some(url)
 }
 
-fn media_caption(media: &MediaData) -> Option<String> {
+/// Audio or video with controls, and its file name and duration under it.
+fn media_view(media: &MediaData, tag: &str, testid: &str, caption_testid: Option<&str>) -> El {
     let mut parts = Vec::new();
     if let Some(name) = &media.filename {
         parts.push(name.clone());
@@ -389,112 +411,141 @@ fn media_caption(media: &MediaData) -> Option<String> {
     if let Some(seconds) = media.duration {
         parts.push(format::duration(seconds));
     }
-    (!parts.is_empty()).then(|| parts.join(" · "))
-}
-
-fn image_view(media: MediaData) -> AnyView {
-    let chat = chat();
-    let t = chat.texts_untracked();
-    let Some(src) = safe_src(&media.content) else {
-        return view! { <div class="bubble" data-testid="unknown">{t.image}</div> }.into_any();
+    let caption = (!parts.is_empty()).then(|| {
+        el("div")
+            .class("caption")
+            .attr_opt("data-testid", caption_testid)
+            .text(&parts.join(" · "))
+    });
+    let player = el(tag)
+        .attr("controls", "")
+        .attr("preload", "metadata")
+        .attr_opt("src", safe_src(&media.content))
+        .testid(tag);
+    let player = if tag == "video" {
+        player.attr("playsinline", "")
+    } else {
+        player
     };
-    let alt = media.filename.clone().unwrap_or_else(|| t.image.to_owned());
-    let (open_src, open_alt) = (src.clone(), alt.clone());
-    view! {
-        <button
-            type="button"
-            class="thumb"
-            data-testid="image-thumb"
-            aria-label=format!("{}: {}", t.enlarge_image, open_alt)
-            on:click={
-                let (src, alt) = (open_src.clone(), alt.clone());
-                move |_| chat.lightbox.set(Some((src.clone(), alt.clone())))
-            }
-        >
-            <img src=src alt=media.filename.clone().unwrap_or_default() data-testid="image" on:load=|e| settle_scroll(&e)/>
-        </button>
-    }
-    .into_any()
+    el("div")
+        .class("media")
+        .testid(testid)
+        .child(player)
+        .child_opt(caption)
 }
 
-fn file_view(media: MediaData) -> AnyView {
-    let chat = chat();
-    let t = chat.texts_untracked();
-    let name = media.filename.clone().unwrap_or_else(|| {
+fn image_view(media: &MediaData, t: &Texts) -> El {
+    let Some(src) = safe_src(&media.content) else {
+        return el("div").class("bubble").testid("unknown").text(t.image);
+    };
+    let alt = media.filename.as_deref().unwrap_or(t.image);
+    el("button")
+        .attr("type", "button")
+        .class("thumb")
+        .testid("image-thumb")
+        .attr("data-action", "enlarge")
+        .attr("data-alt", alt)
+        .attr("aria-label", &[t.enlarge_image, ": ", alt].concat())
+        .child(
+            el("img")
+                .attr("src", src)
+                .attr("alt", media.filename.as_deref().unwrap_or_default())
+                .testid("image"),
+        )
+}
+
+/// The file icon (stroke = currentColor).
+const FILE_ICON: &str = r#"<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" aria-hidden="true"><path d="M14 3H6a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8z"/><path d="M14 3v5h5M9 13h6M9 17h6"/></svg>"#;
+
+fn file_view(media: &MediaData, t: &Texts) -> El {
+    let name = media.filename.as_deref().unwrap_or_else(|| {
         media
             .content
             .rsplit('/')
             .next()
             .filter(|s| !s.is_empty())
             .unwrap_or(t.file)
-            .to_owned()
     });
-    let size = media.filesize.as_deref().map(format::file_size);
-    let href = safe_src(&media.content);
-    view! {
-        <a
-            class="file"
-            data-testid="file"
-            href=href
-            download=name.clone()
-            target="_blank"
-            rel="noopener noreferrer"
-            aria-label=format!("{} {}", t.download, name)
-        >
-            {icons::file()}
-            <span class="stack">
-                <span class="fname" data-testid="file-name">{media.filename.clone().unwrap_or_default()}</span>
-                {size.map(|s| view! { <span class="fsize" data-testid="file-size">{s}</span> })}
-            </span>
-        </a>
-    }
-    .into_any()
+    let size = media.filesize.as_deref().map(|raw| {
+        el("span")
+            .class("fsize")
+            .testid("file-size")
+            .text(&format::file_size(raw))
+    });
+    el("a")
+        .class("file")
+        .testid("file")
+        .attr_opt("href", safe_src(&media.content))
+        .attr("download", name)
+        .attr("target", "_blank")
+        .attr("rel", "noopener noreferrer")
+        .attr("aria-label", &[t.download, " ", name].concat())
+        .trusted_markup(FILE_ICON)
+        .child(
+            el("span")
+                .class("stack")
+                .child(
+                    el("span")
+                        .class("fname")
+                        .testid("file-name")
+                        .text(media.filename.as_deref().unwrap_or_default()),
+                )
+                .child_opt(size),
+        )
 }
 
 /// Struct cards: image, title, description, buttons (links open in a new tab; phone buttons
 /// are `tel:` links; `sdk_callback` buttons are for native apps and show as plain labels).
-fn struct_view(data: StructData) -> AnyView {
-    let chat = chat();
-    let t = chat.texts_untracked();
-    let cards = data
-        .cards
-        .into_iter()
-        .map(|card| {
-            let image = card.img_url.as_deref().and_then(safe_src);
-            let buttons = card
-                .buttons
-                .into_iter()
-                .map(|button| match button.kind {
-                    ButtonKind::Link if is_web_url(&button.value) => view! {
-                        <a href=button.value.trim().to_owned() target="_blank" rel="noopener noreferrer" data-testid="card-link">
-                            {button.text}
-                        </a>
-                    }
-                    .into_any(),
-                    ButtonKind::Phone => match tel_href(&button.value) {
-                        Some(href) => view! {
-                            <a href=href data-testid="card-phone" aria-label=format!("{} {}", t.call, button.value)>
-                                {button.text.clone()}
-                            </a>
-                        }
-                        .into_any(),
-                        None => view! { <span>{button.text}</span> }.into_any(),
-                    },
-                    _ => view! { <span data-testid="card-label">{button.text}</span> }.into_any(),
-                })
-                .collect::<Vec<_>>();
-            let has_buttons = !buttons.is_empty();
-            view! {
-                <article class="card" data-testid="card">
-                    {image.map(|src| view! { <img src=src alt="" data-testid="card-image" on:load=|e| settle_scroll(&e)/> })}
-                    <div class="body">
-                        {card.title.map(|t| view! { <h3 class="title" data-testid="card-title">{t}</h3> })}
-                        {card.description.map(|d| view! { <p class="desc">{d}</p> })}
-                    </div>
-                    {has_buttons.then(|| view! { <div class="buttons">{buttons}</div> })}
-                </article>
-            }
-        })
-        .collect::<Vec<_>>();
-    view! { <div class="cards" data-testid="struct">{cards}</div> }.into_any()
+fn struct_view(data: &StructData, t: &Texts) -> El {
+    let mut cards = el("div").class("cards").testid("struct");
+    for card in &data.cards {
+        let image = card.img_url.as_deref().and_then(safe_src).map(|src| {
+            el("img")
+                .attr("src", src)
+                .attr("alt", "")
+                .testid("card-image")
+        });
+        let mut buttons = el("div").class("buttons");
+        for button in &card.buttons {
+            let text = button.text.as_str();
+            let link = match button.kind {
+                ButtonKind::Link if is_web_url(&button.value) => el("a")
+                    .attr("href", button.value.trim())
+                    .attr("target", "_blank")
+                    .attr("rel", "noopener noreferrer")
+                    .testid("card-link"),
+                ButtonKind::Phone => match tel_href(&button.value) {
+                    Some(href) => el("a")
+                        .attr("href", &href)
+                        .testid("card-phone")
+                        .attr("aria-label", &[t.call, " ", &button.value].concat()),
+                    None => el("span"),
+                },
+                _ => el("span").testid("card-label"),
+            };
+            buttons = buttons.child(link.text(text));
+        }
+        let has_buttons = !card.buttons.is_empty();
+        cards =
+            cards.child(
+                el("article")
+                    .class("card")
+                    .testid("card")
+                    .child_opt(image)
+                    .child(
+                        el("div")
+                            .class("body")
+                            .child_opt(card.title.as_deref().map(|title| {
+                                el("h3").class("title").testid("card-title").text(title)
+                            }))
+                            .child_opt(
+                                card.description
+                                    .as_deref()
+                                    .map(|d| el("p").class("desc").text(d)),
+                            ),
+                    )
+                    .child_opt(has_buttons.then_some(buttons)),
+            );
+    }
+    cards
 }

@@ -95,18 +95,30 @@ pub fn preview(content: &Content, texts: &Texts) -> String {
     }
 }
 
-/// A round avatar: the picture, or the name's first letter.
-#[component]
-pub fn Avatar(url: Option<String>, name: String) -> impl IntoView {
-    let initial = name
-        .chars()
+/// The first letter of a name, for an avatar without a picture.
+pub fn avatar_initial(name: &str) -> String {
+    name.chars()
         .next()
         // ASCII only: Unicode case tables would cost the wasm kilobytes for a single letter.
         .map(|c| c.to_ascii_uppercase().to_string())
-        .unwrap_or_default();
-    match url.filter(|u| crate::safe_html::is_safe_url(u) && !u.is_empty()) {
-        Some(url) => view! { <img class="avatar" src=url alt="" aria-hidden="true"/> }.into_any(),
-        None => view! { <span class="avatar" aria-hidden="true">{initial}</span> }.into_any(),
+        .unwrap_or_default()
+}
+
+/// An avatar picture that may be shown.
+pub fn avatar_src(url: Option<&str>) -> Option<&str> {
+    url.filter(|u| crate::safe_html::is_safe_url(u) && !u.is_empty())
+}
+
+/// A round avatar: the picture, or the name's first letter.
+#[component]
+pub fn Avatar(url: Option<String>, name: String) -> impl IntoView {
+    match avatar_src(url.as_deref()) {
+        Some(url) => {
+            let url = url.to_owned();
+            view! { <img class="avatar" src=url alt="" aria-hidden="true"/> }.into_any()
+        }
+        None => view! { <span class="avatar" aria-hidden="true">{avatar_initial(&name)}</span> }
+            .into_any(),
     }
 }
 
@@ -134,15 +146,6 @@ pub mod icons {
         view! {
             <svg viewBox="0 0 24 24" fill="currentColor" aria-hidden="true">
                 <path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/>
-            </svg>
-        }
-    }
-
-    pub fn file() -> impl IntoView {
-        view! {
-            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" aria-hidden="true">
-                <path d="M14 3H6a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8z"/>
-                <path d="M14 3v5h5M9 13h6M9 17h6"/>
             </svg>
         }
     }

@@ -1,248 +1,349 @@
 //! The satisfaction survey card, in the style Udesk asks for: text buttons, emoji faces, or
 //! stars. Each option has its own remark rule (hidden, optional, required) and quick tags; the
 //! card is submitted once to `/v1/surveys` and then thanks the visitor.
+//!
+//! Built once per revision like every transcript row (see [`super::messages`]). While the visitor
+//! answers, the card's own elements hold the answer (the checked option, the pressed tags, the
+//! remark box); after each click or keystroke [`show_choice`] or [`update_submit`] bring the rest
+//! in line (lit stars, description, tags, the remark's rule, whether it can be sent). A recorded
+//! answer gives the entry a new revision, which shows the thanks.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use udesk_protocol::survey::{RemarkOption, ShowType, SurveyChoice};
+use udesk_protocol::survey::{RemarkOption, ShowType, SurveyChoice, SurveyOptions};
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlTextAreaElement};
 
-use super::chat;
+use crate::app::Chat;
+use crate::dom::{self, el, El};
 use crate::format::{leading_emoji, survey_face as face};
+use crate::i18n::Texts;
 use crate::state::{Body, Entry, SurveyState};
 
-#[component]
-pub fn SurveyCard(entry: Entry) -> impl IntoView {
-    let chat = chat();
-    let t = chat.texts_untracked();
+fn style_name(options: &SurveyOptions) -> &'static str {
+    match options.style() {
+        ShowType::Expression => "expression",
+        ShowType::Star => "star",
+        _ => "text",
+    }
+}
+
+/// The card of a survey entry.
+pub fn card(entry: &Entry, t: &Texts) -> El {
     let Body::Survey {
         im_sub_session_id,
         options,
         state,
-    } = entry.body.clone()
+    } = &entry.body
     else {
-        return ().into_any();
+        return el("section");
     };
-    let key = entry.key.clone();
-    let choices = options.choices();
-    let style = options.style();
-    let style_name = match &style {
-        ShowType::Expression => "expression",
-        ShowType::Star => "star",
-        _ => "text",
-    };
-    let title = options.title.clone();
-    let remark_placeholder = options.remark.clone();
-    let selected = RwSignal::new(
-        options
-            .default_choice()
-            .filter(|id| choices.iter().any(|c| c.id == *id)),
-    );
-    let remark = RwSignal::new(String::new());
-    let tags = RwSignal::new(Vec::<String>::new());
-    let sending = RwSignal::new(false);
-    let failed = RwSignal::new(false);
-    let submitted = RwSignal::new(match state {
-        SurveyState::Submitted { option_id } => Some(option_id),
-        SurveyState::Open => None,
-    });
-    let choices = StoredValue::new(choices);
-    let chosen = move || {
-        selected
-            .get()
-            .and_then(|id| choices.with_value(|cs| cs.iter().find(|c| c.id == id).cloned()))
-    };
-    let remark_rule = move || chosen().map_or(RemarkOption::Hide, |c| c.remark);
-    let can_submit = move || {
-        chosen().is_some()
-            && !sending.get()
-            && (remark_rule() != RemarkOption::Required
-                || !remark.with(|r| r.trim().is_empty())
-                || !tags.with(Vec::is_empty))
-    };
-    let submit = move || {
-        let Some(choice) = chosen() else { return };
-        if !can_submit() {
-            return;
-        }
-        let mut text = tags.get_untracked().join(", ");
-        let typed = remark.get_untracked().trim().to_owned();
-        if !typed.is_empty() {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&typed);
-        }
-        let remark = (choice.remark != RemarkOption::Hide && !text.is_empty()).then_some(text);
-        sending.set(true);
-        failed.set(false);
-        let key = key.clone();
-        spawn_local(async move {
-            match chat
-                .submit_survey(key, im_sub_session_id, choice.id, remark)
-                .await
-            {
-                Ok(()) => submitted.set(Some(choice.id)),
-                Err(_) => failed.set(true),
-            }
-            sending.set(false);
-        });
-    };
-    let count = choices.with_value(Vec::len);
-    let option_button = move |index: usize, choice: SurveyChoice| {
-        let id = choice.id;
-        // One element for the three styles: what differs is its class, glyph and words.
-        let (class, glyph, words, label) = match style_name {
-            "star" => (
-                "star",
-                Some("★".to_owned()),
-                None,
-                t.stars(count - index, &choice.text),
-            ),
-            "expression" => {
-                let (emoji, words) = leading_emoji(&choice.text);
-                let glyph = emoji.unwrap_or_else(|| face(count - 1 - index, count));
-                (
-                    "opt face",
-                    Some(glyph.to_owned()),
-                    Some(words.to_owned()),
-                    choice.text.clone(),
-                )
-            }
-            _ => ("opt", None, Some(choice.text.clone()), choice.text.clone()),
-        };
-        let lit = move || {
-            style_name == "star"
-                && selected
-                    .get()
-                    .and_then(|s| choices.with_value(|cs| cs.iter().position(|c| c.id == s)))
-                    .is_some_and(|p| index >= p)
-        };
-        view! {
-            <button
-                type="button"
-                role="radio"
-                class=class
-                class:on=lit
-                data-testid="survey-option"
-                data-option-id=id.to_string()
-                aria-checked=move || (selected.get() == Some(id)).to_string()
-                aria-label=label
-                title=choice.text
-                on:click=move |_| selected.set(Some(id))
-            >
-                {glyph.map(|g| view! { <span aria-hidden="true">{g}</span> })}
-                {words.map(|w| view! { <span class="words">{w}</span> })}
-            </button>
-        }
-    };
-    let form = move || {
-        let mut buttons = choices.with_value(|cs| {
-            cs.iter()
-                .cloned()
-                .enumerate()
-                .map(|(i, c)| option_button(i, c))
-                .collect::<Vec<_>>()
-        });
-        // Udesk lists options best first; stars read worst (left) to best (right).
-        if style_name == "star" {
-            buttons.reverse();
-        }
-        let title = title.clone();
-        let remark_placeholder = remark_placeholder.clone();
-        view! {
-            <fieldset role="radiogroup" data-testid="survey-options">
-                <legend data-testid="survey-title">
-                    {title.clone().unwrap_or_else(|| t.survey_title.to_owned())}
-                </legend>
-                {buttons}
-            </fieldset>
-            {move || {
-                // Stars show no words of their own: name the chosen option under them.
-                chosen().and_then(|c| {
-                    let words = match (style_name, c.desc) {
-                        ("star", Some(desc)) => Some(format!("{} · {desc}", c.text)),
-                        ("star", None) => Some(c.text),
-                        (_, desc) => desc,
-                    };
-                    words.map(|d| view! { <p class="desc" data-testid="survey-desc">{d}</p> })
-                })
-            }}
-            {move || {
-                let choice = chosen()?;
-                (!choice.tags.is_empty()).then(|| {
-                    view! {
-                        <div class="tags" data-testid="survey-tags">
-                            {choice.tags.iter().cloned().map(|tag| {
-                                let t = tag.clone();
-                                let pressed = move || tags.with(|ts| ts.contains(&t));
-                                let t2 = tag.clone();
-                                view! {
-                                    <button
-                                        type="button"
-                                        class="chip"
-                                        data-testid="survey-tag"
-                                        aria-pressed=move || pressed().to_string()
-                                        on:click=move |_| tags.update(|ts| {
-                                            if let Some(i) = ts.iter().position(|x| x == &t2) { ts.remove(i); } else { ts.push(t2.clone()); }
-                                        })
-                                    >
-                                        {tag}
-                                    </button>
-                                }
-                            }).collect::<Vec<_>>()}
-                        </div>
-                    }
-                })
-            }}
-            <Show when=move || remark_rule() != RemarkOption::Hide>
-                {
-                    let placeholder = remark_placeholder.clone();
-                    view! {
-                        <textarea
-                            data-testid="survey-remark"
-                            aria-required=move || (remark_rule() == RemarkOption::Required).to_string()
-                            aria-label=move || if remark_rule() == RemarkOption::Required { t.survey_remark_required } else { t.survey_remark }
-                            placeholder=move || placeholder.clone().unwrap_or_else(|| {
-                                if remark_rule() == RemarkOption::Required { t.survey_remark_required } else { t.survey_remark }.to_owned()
-                            })
-                            prop:value=move || remark.get()
-                            on:input=move |e| remark.set(event_target_value(&e))
-                        ></textarea>
-                    }
-                }
-            </Show>
-            {move || failed.get().then(|| view! { <p class="error" role="alert">{t.survey_failed}</p> })}
-            <button
-                type="button"
-                class="submit"
-                data-testid="survey-submit"
-                disabled=move || !can_submit()
-                on:click={
-                    let submit = submit.clone();
-                    move |_| submit()
-                }
-            >
-                {t.survey_submit}
-            </button>
-        }
-    };
-    view! {
-        <section
-            class="survey"
-            data-testid="survey"
-            data-style=style_name
-            data-session=im_sub_session_id.to_string()
-            aria-label=t.survey_title
-        >
-            {move || match submitted.get() {
-                Some(option_id) => view! {
-                    <p class="thanks" role="status" data-testid="survey-thanks" data-option-id=option_id.to_string()>
-                        {t.survey_thanks}
-                    </p>
-                }.into_any(),
-                None => form().into_any(),
-            }}
-        </section>
+    let style = style_name(options);
+    let section = el("section")
+        .class("survey")
+        .testid("survey")
+        .attr("data-style", style)
+        .attr("data-session", &im_sub_session_id.to_string())
+        .attr("data-entry", &entry.key)
+        .attr("aria-label", t.survey_title);
+    if let SurveyState::Submitted { option_id } = state {
+        return section.child(
+            el("p")
+                .class("thanks")
+                .attr("role", "status")
+                .testid("survey-thanks")
+                .attr("data-option-id", &option_id.to_string())
+                .text(t.survey_thanks),
+        );
     }
-    .into_any()
+    let choices = options.choices();
+    let count = choices.len();
+    let mut buttons: Vec<El> = choices
+        .iter()
+        .enumerate()
+        .map(|(index, choice)| option_button(index, choice, count, style, t))
+        .collect();
+    // Udesk lists options best first; stars read worst (left) to best (right).
+    if style == "star" {
+        buttons.reverse();
+    }
+    let mut fieldset = el("fieldset")
+        .attr("role", "radiogroup")
+        .testid("survey-options")
+        .child(
+            el("legend")
+                .testid("survey-title")
+                .text(options.title.as_deref().unwrap_or(t.survey_title)),
+        );
+    for button in buttons {
+        fieldset = fieldset.child(button);
+    }
+    let card = section
+        .child(fieldset)
+        .child(
+            el("p")
+                .class("desc")
+                .testid("survey-desc")
+                .attr("hidden", ""),
+        )
+        .child(
+            el("div")
+                .class("tags")
+                .testid("survey-tags")
+                .attr("hidden", ""),
+        )
+        .child(el("textarea").testid("survey-remark").attr("hidden", ""))
+        .child(
+            el("p")
+                .class("error")
+                .attr("role", "alert")
+                .attr("hidden", "")
+                .text(t.survey_failed),
+        )
+        .child(
+            el("button")
+                .attr("type", "button")
+                .class("submit")
+                .testid("survey-submit")
+                .attr("data-action", "survey-submit")
+                .text(t.survey_submit),
+        );
+    let preselected = options
+        .default_choice()
+        .filter(|id| choices.iter().any(|c| c.id == *id));
+    show_choice(card.element(), options, preselected, t);
+    card
+}
+
+/// One option: the same element for the three styles; what differs is its class, glyph and words.
+fn option_button(index: usize, choice: &SurveyChoice, count: usize, style: &str, t: &Texts) -> El {
+    let (class, glyph, words, label) = match style {
+        "star" => (
+            "star",
+            Some("★"),
+            None,
+            t.stars(count - index, &choice.text),
+        ),
+        "expression" => {
+            let (emoji, words) = leading_emoji(&choice.text);
+            let glyph = emoji.unwrap_or_else(|| face(count - 1 - index, count));
+            ("opt face", Some(glyph), Some(words), choice.text.clone())
+        }
+        _ => ("opt", None, Some(choice.text.as_str()), choice.text.clone()),
+    };
+    el("button")
+        .attr("type", "button")
+        .attr("role", "radio")
+        .class(class)
+        .testid("survey-option")
+        .attr("data-action", "survey-option")
+        .attr("data-option-id", &choice.id.to_string())
+        .attr("data-index", &index.to_string())
+        .attr("aria-checked", "false")
+        .attr("aria-label", &label)
+        .attr("title", &choice.text)
+        .child_opt(glyph.map(|g| el("span").attr("aria-hidden", "true").text(g)))
+        .child_opt(words.map(|w| el("span").class("words").text(w)))
+}
+
+/// The survey of the card `card` (from its entry) and the session it rates.
+fn entry_of(chat: Chat, card: &Element) -> Option<(SurveyOptions, u64)> {
+    let key = card.get_attribute("data-entry")?;
+    chat.conv.with_untracked(|c| match &c.entry(&key)?.body {
+        Body::Survey {
+            options,
+            im_sub_session_id,
+            ..
+        } => Some((options.clone(), *im_sub_session_id)),
+        _ => None,
+    })
+}
+
+/// The checked option's id.
+fn selected(card: &Element) -> Option<u64> {
+    dom::select(card, "[aria-checked=true]")?
+        .get_attribute("data-option-id")?
+        .parse()
+        .ok()
+}
+
+fn chosen(card: &Element, options: &SurveyOptions) -> Option<SurveyChoice> {
+    options.choice(selected(card)?)
+}
+
+/// A click on an option, a tag or the submit button of a card.
+pub fn on_click(chat: Chat, target: &Element, action: &str) {
+    let Some(card) = target.closest(".survey").ok().flatten() else {
+        return;
+    };
+    let Some((options, im_sub_session_id)) = entry_of(chat, &card) else {
+        return;
+    };
+    match action {
+        "survey-option" => {
+            let id = target
+                .get_attribute("data-option-id")
+                .and_then(|id| id.parse().ok());
+            show_choice(&card, &options, id, chat.texts_untracked());
+        }
+        "survey-tag" => {
+            let pressed = target.get_attribute("aria-pressed").as_deref() == Some("true");
+            let _ = target.set_attribute("aria-pressed", if pressed { "false" } else { "true" });
+            update_submit(&card, &options);
+        }
+        "survey-submit" => submit(chat, card, &options, im_sub_session_id),
+        _ => {}
+    }
+}
+
+/// Typing in a remark box.
+pub fn on_input(chat: Chat, event: &web_sys::Event) {
+    if let Some(card) = dom::closest(event, ".survey") {
+        if let Some((options, _)) = entry_of(chat, &card) {
+            update_submit(&card, &options);
+        }
+    }
+}
+
+/// Checks option `id` and shows what comes with it: the lit stars, its description, its tags
+/// (a tag of the same name stays pressed) and its remark rule.
+fn show_choice(card: &Element, options: &SurveyOptions, id: Option<u64>, t: &Texts) {
+    let choices = options.choices();
+    let position = id.and_then(|id| choices.iter().position(|c| c.id == id));
+    let star = style_name(options) == "star";
+    for button in dom::select_all(card, "[data-action=survey-option]") {
+        let index: Option<usize> = button
+            .get_attribute("data-index")
+            .and_then(|i| i.parse().ok());
+        let checked = index.is_some() && index == position;
+        let _ = button.set_attribute("aria-checked", if checked { "true" } else { "false" });
+        if star {
+            let lit = matches!((index, position), (Some(i), Some(p)) if i >= p);
+            button.set_class_name(if lit { "star on" } else { "star" });
+        }
+    }
+    let choice = position.map(|p| &choices[p]);
+
+    // Stars show no words of their own: name the chosen option under them.
+    let words = choice.and_then(|c| match (star, &c.desc) {
+        (true, Some(desc)) => Some([c.text.as_str(), " · ", desc].concat()),
+        (true, None) => Some(c.text.clone()),
+        (false, desc) => desc.clone(),
+    });
+    if let Some(desc) = dom::select(card, ".desc") {
+        desc.set_text_content(words.as_deref());
+        dom::set_flag(&desc, "hidden", words.is_none());
+    }
+
+    if let Some(tags) = dom::select(card, ".tags") {
+        let pressed: Vec<String> = dom::select_all(&tags, "[aria-pressed=true]")
+            .iter()
+            .filter_map(|tag| tag.text_content())
+            .collect();
+        tags.set_text_content(None);
+        let offered = choice.map_or(&[][..], |c| &c.tags[..]);
+        for tag in offered {
+            let chip = el("button")
+                .attr("type", "button")
+                .class("chip")
+                .testid("survey-tag")
+                .attr("data-action", "survey-tag")
+                .attr(
+                    "aria-pressed",
+                    if pressed.contains(tag) {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                )
+                .text(tag);
+            let _ = tags.append_child(chip.element());
+        }
+        dom::set_flag(&tags, "hidden", offered.is_empty());
+    }
+
+    if let Some(remark) = dom::select(card, "textarea") {
+        let rule = choice.map_or(RemarkOption::Hide, |c| c.remark.clone());
+        let required = rule == RemarkOption::Required;
+        let label = if required {
+            t.survey_remark_required
+        } else {
+            t.survey_remark
+        };
+        dom::set_flag(&remark, "hidden", rule == RemarkOption::Hide);
+        let _ = remark.set_attribute("aria-required", if required { "true" } else { "false" });
+        let _ = remark.set_attribute("aria-label", label);
+        let _ = remark.set_attribute("placeholder", options.remark.as_deref().unwrap_or(label));
+    }
+    update_submit(card, options);
+}
+
+/// The remark the visitor typed.
+fn typed_remark(card: &Element) -> String {
+    dom::select(card, "textarea")
+        .map(|t| t.unchecked_into::<HtmlTextAreaElement>().value())
+        .unwrap_or_default()
+}
+
+fn pressed_tags(card: &Element) -> Vec<String> {
+    dom::select_all(card, ".tags [aria-pressed=true]")
+        .iter()
+        .filter_map(|tag| tag.text_content())
+        .collect()
+}
+
+/// Whether the card can be sent: an option is checked, nothing is on its way, and a required
+/// remark is given (a pressed tag counts).
+fn can_submit(card: &Element, options: &SurveyOptions) -> bool {
+    let Some(choice) = chosen(card, options) else {
+        return false;
+    };
+    !card.has_attribute("data-sending")
+        && (choice.remark != RemarkOption::Required
+            || !typed_remark(card).trim().is_empty()
+            || !pressed_tags(card).is_empty())
+}
+
+fn update_submit(card: &Element, options: &SurveyOptions) {
+    if let Some(submit) = dom::select(card, ".submit") {
+        dom::set_flag(&submit, "disabled", !can_submit(card, options));
+    }
+}
+
+fn submit(chat: Chat, card: Element, options: &SurveyOptions, im_sub_session_id: u64) {
+    let (Some(choice), true) = (chosen(&card, options), can_submit(&card, options)) else {
+        return;
+    };
+    let Some(key) = card.get_attribute("data-entry") else {
+        return;
+    };
+    let mut text = pressed_tags(&card).join(", ");
+    let typed = typed_remark(&card);
+    let typed = typed.trim();
+    if !typed.is_empty() {
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(typed);
+    }
+    let remark = (choice.remark != RemarkOption::Hide && !text.is_empty()).then_some(text);
+    let _ = card.set_attribute("data-sending", "");
+    let error = dom::select(&card, ".error");
+    if let Some(error) = &error {
+        dom::set_flag(error, "hidden", true);
+    }
+    update_submit(&card, options);
+    let options = options.clone();
+    spawn_local(async move {
+        let result = chat
+            .submit_survey(key, im_sub_session_id, choice.id, remark)
+            .await;
+        if result.is_err() {
+            let _ = card.remove_attribute("data-sending");
+            if let Some(error) = &error {
+                dom::set_flag(error, "hidden", false);
+            }
+            update_submit(&card, &options);
+        }
+    });
 }
