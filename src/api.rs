@@ -22,7 +22,7 @@ pub enum ApiError {
 impl ApiError {
     /// Builds the error for a non-2xx answer from its status and body text.
     pub fn from_response(status: u16, text: &str) -> ApiError {
-        match crate::parse_json::<ErrorBody>(text) {
+        match crate::wire::parse(text, crate::wire::error_body) {
             Ok(body) => ApiError::Relay { status, body },
             Err(_) => ApiError::Relay {
                 status,
@@ -137,14 +137,16 @@ impl Call {
 
     /// The JSON body; `None` for a `GET`.
     pub fn body(&self) -> Option<String> {
-        Some(match self {
-            Call::Visitor(b) => crate::to_json(b),
-            Call::Session(b) => crate::to_json(b),
-            Call::Send(b) => crate::to_json(b),
-            Call::Rate(b) => crate::to_json(b),
-            Call::Survey(b) => crate::to_json(b),
+        use crate::wire;
+        let json = match self {
+            Call::Visitor(b) => wire::visitor_request_value(b),
+            Call::Session(b) => wire::create_session_request_value(b),
+            Call::Send(b) => wire::send_message_value(b),
+            Call::Rate(b) => wire::robot_evaluation_value(b),
+            Call::Survey(b) => wire::survey_request_value(b),
             Call::QueueStatus => return None,
-        })
+        };
+        Some(json.to_string())
     }
 }
 

@@ -9,14 +9,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::de::DeserializeOwned;
 use serde_json::json;
 use udesk_protocol::code::{Code, CodeResponse};
 use udesk_protocol::message::SendMessageRequest;
-use udesk_protocol::relay::{StreamMessage, StreamReset, VisitorRequest, VisitorResponse};
+use udesk_protocol::relay::{StreamMessage, VisitorRequest};
 use udesk_protocol::robot::RobotEvaluationRequest;
 use udesk_protocol::session::{CreateSessionRequest, CreateSessionResponse};
-use udesk_protocol::status::QueueStatusResponse;
 use udesk_protocol::survey::SurveyRequest;
 use udesk_protocol::{AssignType, Content};
 
@@ -28,6 +26,7 @@ use crate::events::{Stream, StreamEvent};
 use crate::i18n::{Locale, Texts};
 use crate::schedule::{QueuePoll, Reconnect};
 use crate::state::{Author, Body, Conversation, Phase, SessionOutcome};
+use crate::wire;
 
 /// The event stream's state, as the visitor sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -359,7 +358,7 @@ impl Chat {
                 Err(e) if bearer.is_some() && e.is_unauthorized() => api.fetch(&call, None).await?,
                 other => other?,
             };
-            let response: VisitorResponse = decode(&text)?;
+            let response = decode(&text, wire::visitor_response)?;
             let token = response.token.clone();
             self.conv.update(|c| c.set_visitor(response, now_ms()));
             Ok(token)
@@ -383,10 +382,15 @@ impl Chat {
         });
     }
 
-    /// Makes `call` with a valid token; on 401 gets a new token once and tries again.
-    async fn call<T: DeserializeOwned>(self, call: Call) -> Result<T, ApiError> {
+    /// Makes `call` with a valid token (on 401 gets a new token once and tries again), and
+    /// reads the answer with `read`.
+    async fn call<T>(
+        self,
+        call: Call,
+        read: fn(serde_json::Value) -> Result<T, String>,
+    ) -> Result<T, ApiError> {
         let text = self.call_text(call).await?;
-        decode(&text)
+        decode(&text, read)
     }
 
     fn call_text(self, call: Call) -> TextFuture {
@@ -478,7 +482,7 @@ impl Chat {
         };
         self.busy.set(true);
         let result = self
-            .call::<CreateSessionResponse>(Call::Session(request))
+            .call(Call::Session(request), wire::create_session_response)
             .await;
         self.busy.set(false);
         let response = match result {
@@ -528,7 +532,9 @@ impl Chat {
                 if self.is_unmounted() || !waiting || !self.open.get_untracked() {
                     break;
                 }
-                let result = self.call::<QueueStatusResponse>(Call::QueueStatus).await;
+                let result = self
+                    .call(Call::QueueStatus, wire::queue_status_response)
+                    .await;
                 match result {
                     Ok(response) => {
                         schedule.answered(response.count);
@@ -609,7 +615,7 @@ impl Chat {
                 message_id: Some(out.message_id),
                 content: out.content,
             };
-            let result = self.call::<CodeResponse>(Call::Send(request)).await;
+            let result = self.call(Call::Send(request), wire::code_response).await;
             let code = match &result {
                 Ok(response) => response.code,
                 Err(e) => e.udesk_code().map_or(Code(0), Code),
@@ -656,7 +662,7 @@ impl Chat {
             question_id,
             useful,
         };
-        let result = self.call::<CodeResponse>(Call::Rate(request)).await;
+        let result = self.call(Call::Rate(request), wire::code_response).await;
         match result {
             Ok(r) if r.code.is_success() => {
                 self.conv.update(|c| c.rated(&key, useful));
@@ -679,7 +685,7 @@ impl Chat {
             option_id,
             remark,
         };
-        let result = self.call::<CodeResponse>(Call::Survey(request)).await;
+        let result = self.call(Call::Survey(request), wire::code_response).await;
         match result {
             Ok(r) if r.code.is_success() => {
                 self.conv.update(|c| c.survey_submitted(&key, option_id));
@@ -737,11 +743,11 @@ impl Chat {
                     self.resend_failed();
                 }
             }
-            StreamEvent::Message(data) => match crate::parse_json::<StreamMessage>(&data) {
+            StreamEvent::Message(data) => match wire::parse(&data, wire::stream_message) {
                 Ok(message) => self.on_message(message),
                 Err(e) => browser::warn(&format!("unreadable stream message: {e}")),
             },
-            StreamEvent::Reset(data) => match crate::parse_json::<StreamReset>(&data) {
+            StreamEvent::Reset(data) => match wire::parse(&data, wire::stream_reset) {
                 Ok(reset) => self.conv.update(|c| c.reset(reset, now_ms())),
                 Err(e) => browser::warn(&format!("unreadable stream reset: {e}")),
             },
@@ -862,7 +868,7 @@ pub fn root_view(chat: Chat) -> impl IntoView {
     view! { <Widget/> }
 }
 
-/// Reads a relay answer as `T`.
-fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    crate::parse_json(text).map_err(|e| ApiError::Decode(e.to_string()))
+/// Reads a relay answer with `read`.
+fn decode<T>(text: &str, read: fn(serde_json::Value) -> Result<T, String>) -> Result<T, ApiError> {
+    wire::parse(text, read).map_err(ApiError::Decode)
 }

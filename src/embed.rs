@@ -88,8 +88,8 @@ impl WidgetHandle {
 
     /// `identify({user_id, signature, name, email})`, as JSON.
     pub fn identify(&self, identity_json: &str) -> Result<(), JsValue> {
-        let identity = crate::parse_json(identity_json)
-            .map_err(|e| JsValue::from_str(&format!("identify: {e}")))?;
+        let identity = crate::wire::parse(identity_json, crate::wire::visitor_request)
+            .map_err(|e| JsValue::from_str(&["identify: ", &e].concat()))?;
         self.chat.identify(identity);
         Ok(())
     }

@@ -15,6 +15,9 @@
 //! - [`format`](mod@format): sizes, durations, message times, survey faces.
 //! - [`i18n`]: zh-CN and English.
 //! - [`ids`]: client-side message ids.
+//! - [`json`] and [`wire`]: the JSON the widget reads and writes (the relay's answers and stream,
+//!   its requests), by hand rather than through serde's derives, for the size of the wasm; `saved`
+//!   is the conversation's saved form.
 //! - [`safe_html`]: which URLs and attributes may reach the DOM (and the DOM pass, wasm-only).
 //! - [`theme`]: the `--udesk-…` design tokens and the stylesheet.
 //!
@@ -30,10 +33,14 @@ pub mod config;
 pub mod format;
 pub mod i18n;
 pub mod ids;
+pub mod json;
 pub mod safe_html;
 pub mod schedule;
 pub mod state;
 pub mod theme;
+pub mod wire;
+
+mod saved;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
@@ -47,30 +54,3 @@ mod dom;
 pub mod embed;
 #[cfg(target_arch = "wasm32")]
 mod events;
-
-/// Parses JSON text into `T` through a `serde_json::Value`.
-///
-/// Deliberately two steps: every type the widget reads is then deserialised from a `Value` only,
-/// which is how the protocol crate reads message contents anyway. Parsing straight from text
-/// would compile a second deserialiser for each type (tens of KB of wasm) to save microseconds.
-pub fn parse_json<T: serde::de::DeserializeOwned>(
-    text: &str,
-) -> Result<T, udesk_protocol::ParseError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| udesk_protocol::ParseError {
-            path: String::new(),
-            message: e.to_string(),
-        })?;
-    udesk_protocol::from_value(value)
-}
-
-/// `value` as JSON text, through a `serde_json::Value`.
-///
-/// The mirror of [`parse_json`]: every type the widget writes is serialised into a `Value` only,
-/// and only `Value` is written out as text, so no type compiles a second serialiser.
-pub fn to_json<T: serde::Serialize>(value: &T) -> String {
-    // The widget's types have string keys only, so they always become a `Value`.
-    serde_json::to_value(value)
-        .map(|v| v.to_string())
-        .unwrap_or_default()
-}

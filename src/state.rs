@@ -7,7 +7,6 @@
 //! The whole struct is what the widget keeps in `localStorage`, so a reload or a new tab continues
 //! the same conversation and resumes the stream from [`Conversation::last_event_id`].
 
-use serde::{Deserialize, Serialize};
 use udesk_protocol::code::Code;
 use udesk_protocol::content::EventKind;
 use udesk_protocol::relay::{StreamMessage, StreamReset, VisitorResponse};
@@ -22,8 +21,9 @@ use crate::format::{Clock, UDESK_UTC_OFFSET_MINUTES};
 pub const MAX_ENTRIES: usize = 300;
 
 /// Where the conversation stands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(rename_all = "snake_case"))]
 pub enum Phase {
     /// No session yet: the panel was never opened.
     #[default]
@@ -52,14 +52,16 @@ impl Phase {
 }
 
 /// A name and an avatar to show in the header and next to messages.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 pub struct Profile {
     pub name: Option<String>,
     pub avatar: Option<String>,
 }
 
 /// The current session.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 pub struct Session {
     pub phase: Phase,
     /// The agent session messages go to; `None` addresses the robot.
@@ -94,8 +96,9 @@ impl Session {
 }
 
 /// Who wrote an entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(rename_all = "snake_case"))]
 pub enum Author {
     Visitor,
     Robot,
@@ -104,8 +107,9 @@ pub enum Author {
 }
 
 /// The delivery state of a message the visitor sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(rename_all = "snake_case"))]
 pub enum SendState {
     Pending,
     Sent,
@@ -114,8 +118,9 @@ pub enum SendState {
 
 /// A line the widget itself writes into the transcript, worded at render time in the current
 /// language.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(rename_all = "snake_case"))]
 pub enum Notice {
     /// The stream could not replay everything since the last visit.
     HistoryGap,
@@ -128,23 +133,25 @@ pub enum Notice {
 }
 
 /// Whether a survey card is still waiting for an answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(rename_all = "snake_case"))]
 pub enum SurveyState {
     Open,
     Submitted { option_id: u64 },
 }
 
 /// What an entry shows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(test, serde(rename_all = "snake_case"))]
 pub enum Body {
     /// A message or event from the robot or an agent.
     Reply {
         message_id: String,
         content: Content,
         /// The visitor's rating of a robot answer, once given.
-        #[serde(default)]
+        #[cfg_attr(test, serde(default))]
         rating: Option<bool>,
     },
     /// A message the visitor sent.
@@ -167,7 +174,8 @@ pub enum Body {
 }
 
 /// One line of the transcript.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 pub struct Entry {
     /// Unique in the transcript: `r:<message_id>` for replies, `v:<message_id>` for the visitor's
     /// messages, `n:<counter>` for the widget's own lines.
@@ -176,7 +184,7 @@ pub struct Entry {
     pub rev: u32,
     pub author: Author,
     /// The robot's or agent's name and avatar at the time.
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub sender: Profile,
     /// When it was written, Unix milliseconds.
     pub at_ms: Option<i64>,
@@ -228,7 +236,8 @@ pub struct Outgoing {
 }
 
 /// The whole conversation.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 pub struct Conversation {
     pub visitor: Option<VisitorResponse>,
     pub session: Session,
@@ -238,10 +247,10 @@ pub struct Conversation {
     /// Notable entries received while the panel was closed.
     pub unread: u32,
     /// Counter for the keys of the widget's own lines.
-    next_local: u64,
+    pub(crate) next_local: u64,
     /// When this tab last saved the conversation, Unix milliseconds: between tabs, the later save
     /// has the newer session.
-    #[serde(default)]
+    #[cfg_attr(test, serde(default))]
     pub saved_at: i64,
 }
 
@@ -264,7 +273,7 @@ impl Conversation {
     /// Reads a saved conversation as it is (another tab's: its pending sends are still under
     /// way there).
     pub fn from_saved(json: &str) -> Option<Conversation> {
-        crate::parse_json(json).ok()
+        crate::saved::from_json(json)
     }
 
     /// The JSON to save at `now_ms`: the newest [`MAX_ENTRIES`] entries.
@@ -275,7 +284,7 @@ impl Conversation {
             saved_at: now_ms,
             ..self.clone()
         };
-        crate::to_json(&saved)
+        crate::saved::to_json(&saved)
     }
 
     /// Takes in what another tab of the same site saved, so that two open tabs show one
@@ -842,10 +851,102 @@ impl Conversation {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use udesk_protocol::notification::ReplyMessage;
     use udesk_protocol::{from_str, from_value};
+
+    /// A conversation with every kind of entry, session and content in it.
+    pub(crate) fn sample_conversation() -> Conversation {
+        let mut c = Conversation::default();
+        c.set_visitor(visitor("c1"), 0);
+        c.session_created(AssignType::Robot, &robot_session(), 1);
+        c.apply(
+            event(
+                1,
+                AssignType::Robot,
+                serde_json::json!({"message_id": "r1", "type": "message", "data": {
+                    "question_id": 12, "answer": "<p>7 天</p>",
+                    "gus_list": [{"question_title": "运费谁出？", "question_id": 3}],
+                    "relate_list": ["退款多久？"], "third_url": "https://help/returns"}}),
+            ),
+            true,
+        );
+        c.rated("r:r1", true);
+        c.send("w-1".into(), Content::text("hello"), 2);
+        c.send("w-2".into(), Content::text("lost"), 3);
+        c.send_finished("w-2", false);
+        c.session_created(AssignType::Agent, &agent_session(1000, 0), 4);
+        let kinds = [
+            (
+                "image",
+                serde_json::json!({"content": "https://x/a.png", "filename": "a.png"}),
+            ),
+            (
+                "video",
+                serde_json::json!({"content": "https://x/v.mp4", "duration": 12.5,
+                "filesize": 4300000}),
+            ),
+            (
+                "message",
+                serde_json::json!({"content": "styled",
+                "font": {"family": "Arial", "size": 14, "bold": true}}),
+            ),
+            (
+                "message",
+                serde_json::json!({"content": "plain", "font": "微软雅黑"}),
+            ),
+            ("rich", serde_json::json!({"content": "<b>rich</b>"})),
+            (
+                "struct",
+                serde_json::json!({"content": {"title": "T", "img_url": "https://x/c.png",
+                "buttons": [{"type": "phone", "text": "Call", "value": 10086}]}}),
+            ),
+            (
+                "location",
+                serde_json::json!({"content": "上海", "lat": 31.2}),
+            ),
+            (
+                "start_session",
+                serde_json::json!({"agent_name": "小明", "atuo": true,
+                "something_new": [1]}),
+            ),
+        ];
+        for (i, (kind, data)) in kinds.into_iter().enumerate() {
+            c.apply(
+                event(
+                    10 + i as u64,
+                    AssignType::Agent,
+                    serde_json::json!({"message_id": format!("m{i}"), "type": kind,
+                        "data": data, "im_sub_session_id": 1081}),
+                ),
+                false,
+            );
+        }
+        c.reset(
+            StreamReset {
+                requested: 1,
+                earliest: 30,
+            },
+            5,
+        );
+        c.no_agent(6);
+        c.invite_survey(7);
+        c.entries.push(Entry {
+            key: "s:9".into(),
+            rev: 1,
+            author: Author::System,
+            sender: Profile::default(),
+            at_ms: None,
+            body: Body::Survey {
+                im_sub_session_id: 9,
+                options: c.session.survey_options.clone().unwrap(),
+                state: SurveyState::Submitted { option_id: 2 },
+            },
+        });
+        c.saved_at = 8;
+        c
+    }
 
     fn visitor(token: &str) -> VisitorResponse {
         VisitorResponse {

@@ -1,0 +1,364 @@
+//! Reading and writing JSON objects field by field, without serde's derives.
+//!
+//! The widget reads and writes its JSON (the relay's answers and stream, its requests, the saved
+//! conversation) by hand on top of `serde_json::Value`: serde's derived impls compile a visitor,
+//! a field matcher and a sequence form for every struct and every field type they meet, which
+//! was a sixth of the wasm; these few helpers are shared by all of them. [`crate::wire`] and
+//! [`crate::saved`] describe the actual shapes, with tests that hold them to serde's.
+//!
+//! The rules follow serde's: a missing or `null` optional field is `None`; a field with a default
+//! may be missing but not `null`; a required field must be there with the right type; fields
+//! nobody asks for are ignored. The lenient forms are those of `udesk_protocol`'s `lenient`
+//! module (ids as numbers or numeric strings, sizes as text or numbers, tags as a list or one
+//! comma-separated string).
+
+use serde_json::{Map, Number, Value};
+
+/// What went wrong, naming the field (`message.data.content: expected a string`).
+pub type Error = String;
+
+/// `error`, which happened inside field `key` (or list index `[i]`), seen from one level up.
+pub fn within(key: &str, error: Error) -> Error {
+    let bare =
+        error.starts_with("expected ") || error.starts_with("missing ") || !error.contains(": ");
+    if bare {
+        [key, ": ", &error].concat()
+    } else if error.starts_with('[') {
+        [key, &error].concat()
+    } else {
+        [key, ".", &error].concat()
+    }
+}
+
+/// An object, read field by field: each getter takes its field out.
+pub struct Fields(Map<String, Value>);
+
+impl Fields {
+    /// `value`, which must be an object.
+    pub fn of(value: Value) -> Result<Fields, Error> {
+        match value {
+            Value::Object(map) => Ok(Fields(map)),
+            _ => Err("expected an object".to_owned()),
+        }
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    /// The field's value; missing and `null` are `None`.
+    pub fn take(&mut self, key: &str) -> Option<Value> {
+        self.0.remove(key).filter(|v| !v.is_null())
+    }
+
+    /// The fields nobody took.
+    pub fn rest(self) -> Map<String, Value> {
+        self.0
+    }
+
+    /// A field that must be there, read by `read`.
+    pub fn req<T>(&mut self, key: &str, read: fn(Value) -> Result<T, Error>) -> Result<T, Error> {
+        match self.0.remove(key) {
+            Some(value) => read(value).map_err(|e| within(key, e)),
+            None => Err(["missing field `", key, "`"].concat()),
+        }
+    }
+
+    /// A field that may be missing or `null`, read by `read`.
+    pub fn opt<T>(
+        &mut self,
+        key: &str,
+        read: fn(Value) -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        self.take(key)
+            .map(|value| read(value).map_err(|e| within(key, e)))
+            .transpose()
+    }
+
+    /// A field with a default: missing gives `default`, `null` is an error (as with serde).
+    pub fn or<T>(
+        &mut self,
+        key: &str,
+        default: T,
+        read: fn(Value) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match self.0.remove(key) {
+            Some(value) => read(value).map_err(|e| within(key, e)),
+            None => Ok(default),
+        }
+    }
+
+    /// A list that may be missing or `null` (empty), each item read by `read`.
+    pub fn list<T>(
+        &mut self,
+        key: &str,
+        read: fn(Value) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
+        match self.take(key) {
+            None => Ok(Vec::new()),
+            Some(value) => list(value, read).map_err(|e| within(key, e)),
+        }
+    }
+
+    pub fn string(&mut self, key: &str) -> Result<String, Error> {
+        self.req(key, string)
+    }
+
+    pub fn opt_string(&mut self, key: &str) -> Result<Option<String>, Error> {
+        self.opt(key, string)
+    }
+
+    pub fn u64(&mut self, key: &str) -> Result<u64, Error> {
+        self.req(key, u64)
+    }
+
+    pub fn opt_u64(&mut self, key: &str) -> Result<Option<u64>, Error> {
+        self.opt(key, u64)
+    }
+
+    pub fn opt_u32(&mut self, key: &str) -> Result<Option<u32>, Error> {
+        self.opt(key, u32)
+    }
+
+    pub fn opt_i64(&mut self, key: &str) -> Result<Option<i64>, Error> {
+        self.opt(key, i64)
+    }
+
+    pub fn opt_bool(&mut self, key: &str) -> Result<Option<bool>, Error> {
+        self.opt(key, bool)
+    }
+
+    /// An id as a number or a numeric string; `""` is `None` too (`lenient::opt_id`).
+    pub fn opt_id(&mut self, key: &str) -> Result<Option<u64>, Error> {
+        self.opt(key, id).map(Option::flatten)
+    }
+}
+
+/// A list, each item read by `read`.
+pub fn list<T>(value: Value, read: fn(Value) -> Result<T, Error>) -> Result<Vec<T>, Error> {
+    match value {
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                read(item).map_err(|e| within(&["[", &i.to_string(), "]"].concat(), e))
+            })
+            .collect(),
+        _ => Err("expected a list".to_owned()),
+    }
+}
+
+pub fn string(value: Value) -> Result<String, Error> {
+    match value {
+        Value::String(s) => Ok(s),
+        _ => Err("expected a string".to_owned()),
+    }
+}
+
+pub fn u64(value: Value) -> Result<u64, Error> {
+    value
+        .as_u64()
+        .ok_or_else(|| "expected a non-negative integer".to_owned())
+}
+
+pub fn u32(value: Value) -> Result<u32, Error> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| "expected a 32-bit non-negative integer".to_owned())
+}
+
+pub fn i64(value: Value) -> Result<i64, Error> {
+    value
+        .as_i64()
+        .ok_or_else(|| "expected an integer".to_owned())
+}
+
+pub fn bool(value: Value) -> Result<bool, Error> {
+    value
+        .as_bool()
+        .ok_or_else(|| "expected true or false".to_owned())
+}
+
+/// A string or a number, kept as text (`lenient::string_or_number`).
+pub fn string_or_number(value: Value) -> Result<String, Error> {
+    match value {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        _ => Err("expected a string or a number".to_owned()),
+    }
+}
+
+/// A non-negative integer as a number or a numeric string; `""` is `None` (`lenient::opt_id`).
+pub fn id(value: Value) -> Result<Option<u64>, Error> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| "expected a non-negative integer".to_owned()),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| "expected a non-negative integer".to_owned()),
+        _ => Err("expected a non-negative integer".to_owned()),
+    }
+}
+
+/// A required id (`lenient::id`).
+pub fn required_id(value: Value) -> Result<u64, Error> {
+    id(value)?.ok_or_else(|| "expected a non-negative integer".to_owned())
+}
+
+/// Seconds as a number or a numeric string; `""` is `None` (`lenient::opt_seconds`).
+pub fn seconds(value: Value) -> Result<Option<f64>, Error> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(n.as_f64()),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| "expected a number of seconds".to_owned()),
+        _ => Err("expected a number of seconds".to_owned()),
+    }
+}
+
+/// Tags as a list of strings or one comma-separated string (`lenient::tags`).
+pub fn tags(value: Value) -> Result<Vec<String>, Error> {
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) => Ok(s
+            .split([',', '，'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()),
+        Value::Array(_) => list(value, string),
+        _ => Err("expected a list of tags".to_owned()),
+    }
+}
+
+/// An object under construction, field by field.
+#[derive(Default)]
+pub struct Object(Map<String, Value>);
+
+impl Object {
+    pub fn new() -> Object {
+        Object::default()
+    }
+
+    pub fn set(mut self, key: &str, value: Value) -> Object {
+        self.0.insert(key.to_owned(), value);
+        self
+    }
+
+    /// Sets `key` when `value` is `Some` (serde's `skip_serializing_if = "Option::is_none"`).
+    pub fn opt(self, key: &str, value: Option<Value>) -> Object {
+        match value {
+            Some(value) => self.set(key, value),
+            None => self,
+        }
+    }
+
+    /// Sets `key` when `value` is not empty (`skip_serializing_if = "String::is_empty"`).
+    pub fn non_empty(self, key: &str, value: &str) -> Object {
+        if value.is_empty() {
+            self
+        } else {
+            self.set(key, value.into())
+        }
+    }
+
+    pub fn value(self) -> Value {
+        Value::Object(self.0)
+    }
+}
+
+/// An optional string as a JSON value.
+pub fn opt_str(value: &Option<String>) -> Option<Value> {
+    value.as_deref().map(Value::from)
+}
+
+/// A number of seconds (`null` when not finite, as serde_json writes it).
+pub fn f64_value(value: f64) -> Value {
+    Number::from_f64(value).map_or(Value::Null, Value::Number)
+}
+
+/// Each item of `items` written by `write`.
+pub fn array<T>(items: &[T], write: fn(&T) -> Value) -> Value {
+    Value::Array(items.iter().map(write).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_follow_serdes_rules_for_missing_null_and_defaults() {
+        let mut f = Fields::of(json!({"a": "x", "n": null, "d": null, "l": null})).unwrap();
+        assert_eq!(f.string("a").unwrap(), "x");
+        assert_eq!(f.opt_string("n").unwrap(), None);
+        assert_eq!(f.opt_string("missing").unwrap(), None);
+        assert!(f
+            .string("missing")
+            .unwrap_err()
+            .contains("missing field `missing`"));
+        assert!(
+            f.or("d", true, bool).is_err(),
+            "a default does not cover null"
+        );
+        assert!(f.or("gone", true, bool).unwrap());
+        assert_eq!(f.list("l", string).unwrap(), Vec::<String>::new());
+        assert!(Fields::of(json!([1])).is_err());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let mut f = Fields::of(json!({"items": [{"id": "x"}]})).unwrap();
+        let err = f
+            .list("items", |v| Fields::of(v)?.req("id", u64))
+            .unwrap_err();
+        assert_eq!(err, "items[0].id: expected a non-negative integer");
+    }
+
+    #[test]
+    fn lenient_scalars_accept_what_udesk_sends() {
+        assert_eq!(id(json!("42")), Ok(Some(42)));
+        assert_eq!(id(json!(" ")), Ok(None));
+        assert_eq!(id(json!(7)), Ok(Some(7)));
+        assert!(id(json!(-1)).is_err());
+        assert!(id(json!(1.5)).is_err());
+        assert!(id(json!(true)).is_err());
+        assert_eq!(seconds(json!("3.5")), Ok(Some(3.5)));
+        assert_eq!(seconds(json!(200)), Ok(Some(200.0)));
+        assert_eq!(string_or_number(json!(12)), Ok("12".to_owned()));
+        assert_eq!(
+            tags(json!("a, b，c")),
+            Ok(vec!["a".into(), "b".into(), "c".into()])
+        );
+        assert_eq!(tags(json!(["x"])), Ok(vec!["x".into()]));
+        assert!(tags(json!([1])).is_err());
+        assert!(u32(json!(4_294_967_296u64)).is_err());
+    }
+
+    #[test]
+    fn objects_skip_what_serde_skips() {
+        let v = Object::new()
+            .set("a", 1.into())
+            .opt("b", None)
+            .opt("c", opt_str(&Some("x".into())))
+            .non_empty("d", "")
+            .value();
+        assert_eq!(v, json!({"a": 1, "c": "x"}));
+        assert_eq!(f64_value(f64::NAN), Value::Null);
+    }
+}
