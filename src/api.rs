@@ -76,6 +76,19 @@ impl ApiError {
     }
 }
 
+/// For the console: `HTTP 502 upstream_unavailable: …`, `network: Failed to fetch`.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Network(m) => write!(f, "network: {m}"),
+            ApiError::Relay { status, body } => {
+                write!(f, "HTTP {status} {}: {}", body.error, body.message)
+            }
+            ApiError::Decode(m) => write!(f, "unreadable answer: {m}"),
+        }
+    }
+}
+
 fn fallback_code(status: u16) -> &'static str {
     match status {
         400 => error_code::BAD_REQUEST,

@@ -330,7 +330,7 @@ impl Chat {
     pub fn set_locale(self, tag: &str) {
         match Locale::parse(tag) {
             Some(locale) => self.locale.set(locale),
-            None => browser::warn(&format!("locale {tag:?} is not supported (zh-CN, en)")),
+            None => browser::warn(&["locale \"", tag, "\" is not supported (zh-CN, en)"].concat()),
         }
     }
 
@@ -834,7 +834,7 @@ impl Chat {
     /// Shows an error for people; passing network trouble is already visible as the connection
     /// banner, so it is not repeated.
     fn report(&self, error: &ApiError) {
-        browser::warn(&format!("relay call failed: {error:?}"));
+        browser::warn(&["relay call failed: ", &error.to_string()].concat());
         let text = match error {
             ApiError::Network(_) => self.locale.get_untracked().texts().offline.to_owned(),
             ApiError::Relay { body, .. } if !body.message.is_empty() => body.message.clone(),

@@ -89,7 +89,7 @@ impl Config {
                 Some("left") => Position::Left,
                 Some("right") | None => Position::Right,
                 Some(other) => {
-                    reader.warn(format!("position {other:?} is not left or right"));
+                    reader.warn(format!("position \"{other}\" is not left or right"));
                     Position::Right
                 }
             },
@@ -101,7 +101,7 @@ impl Config {
                 Some("robot") => Some(AssignType::Robot),
                 None => None,
                 Some(other) => {
-                    reader.warn(format!("assign_type {other:?} is not robot or agent"));
+                    reader.warn(format!("assign_type \"{other}\" is not robot or agent"));
                     None
                 }
             },
@@ -114,7 +114,7 @@ impl Config {
                 Some("dark") => ThemeMode::Dark,
                 Some("auto") | None => ThemeMode::Auto,
                 Some(other) => {
-                    reader.warn(format!("theme {other:?} is not auto, light or dark"));
+                    reader.warn(format!("theme \"{other}\" is not auto, light or dark"));
                     ThemeMode::Auto
                 }
             },
@@ -161,7 +161,7 @@ impl Reader<'_> {
         match text.parse() {
             Ok(id) => Some(id),
             Err(_) => {
-                self.warn(format!("{key} {text:?} is not a number"));
+                self.warn(format!("{key} \"{text}\" is not a number"));
                 None
             }
         }
@@ -177,7 +177,7 @@ impl Reader<'_> {
                 "false" | "0" | "no" => false,
                 other => {
                     let other = other.to_owned();
-                    self.warn(format!("{key} {other:?} is not true or false"));
+                    self.warn(format!("{key} \"{other}\" is not true or false"));
                     false
                 }
             },

@@ -32,7 +32,17 @@ use crate::json::{self, array, f64_value, opt_str, Error, Fields, Object};
 
 /// Parses JSON text and reads it with `read`.
 pub fn parse<T>(text: &str, read: fn(Value) -> Result<T, Error>) -> Result<T, Error> {
-    let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    // Where, not serde_json's words: its messages (and io::Error's) would all come along.
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        [
+            "not JSON (line ",
+            &e.line().to_string(),
+            ", column ",
+            &e.column().to_string(),
+            ")",
+        ]
+        .concat()
+    })?;
     read(value)
 }
 
