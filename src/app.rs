@@ -20,7 +20,6 @@ use udesk_protocol::{AssignType, Content};
 
 use crate::api::{events_url, Api, ApiError, Call, TextFuture};
 use crate::browser::{self, now_ms, sleep};
-use crate::components::Widget;
 use crate::config::Config;
 use crate::events::{Stream, StreamEvent};
 use crate::i18n::{Locale, Texts};
@@ -63,6 +62,10 @@ struct Inner {
     focus_on_open: bool,
     /// The `storage` listener that merges what other tabs save.
     other_tabs: Option<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::StorageEvent)>>,
+    /// The user interface's event listeners.
+    listeners: Vec<crate::dom::Listener>,
+    /// The launcher, which gets the focus back when the panel closes.
+    launcher: Option<web_sys::HtmlElement>,
 }
 
 /// The widget's handle; cheap to copy into every closure.
@@ -80,7 +83,6 @@ pub struct Chat {
     pub lightbox: RwSignal<Option<(String, String)>>,
     /// Text of the live region.
     pub announcement: RwSignal<String>,
-    pub launcher: NodeRef<leptos::html::Button>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -106,7 +108,6 @@ impl Chat {
             error: RwSignal::new(None),
             lightbox: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
-            launcher: NodeRef::new(),
             inner: StoredValue::new_local(Inner {
                 config,
                 api,
@@ -123,6 +124,8 @@ impl Chat {
                 page_title: None,
                 focus_on_open: false,
                 other_tabs: None,
+                listeners: Vec::new(),
+                launcher: None,
             }),
         };
         chat.install_effects();
@@ -269,6 +272,7 @@ impl Chat {
         self.inner.update_value(|i| {
             i.unmounted = true;
             i.stream = None;
+            i.listeners.clear();
             if let Some(listener) = i.other_tabs.take() {
                 let _ = browser::window().remove_event_listener_with_callback(
                     "storage",
@@ -307,7 +311,7 @@ impl Chat {
         self.open.set(false);
         self.lightbox.set(None);
         self.emit("close", json!({}));
-        if let Some(launcher) = self.launcher.get_untracked() {
+        if let Some(launcher) = self.inner.with_value(|i| i.launcher.clone()) {
             let _ = launcher.focus();
         }
     }
@@ -318,6 +322,16 @@ impl Chat {
         } else {
             self.open_panel(true);
         }
+    }
+
+    /// Keeps the user interface's listeners until [`Chat::shutdown`].
+    pub fn keep_listeners(&self, listeners: Vec<crate::dom::Listener>) {
+        self.inner.update_value(|i| i.listeners = listeners);
+    }
+
+    /// The launcher now on screen.
+    pub fn set_launcher(&self, launcher: web_sys::HtmlElement) {
+        self.inner.update_value(|i| i.launcher = Some(launcher));
     }
 
     /// Whether the composer should take focus now (once per visitor-initiated open).
@@ -860,12 +874,6 @@ pub fn author_name(entry: &crate::state::Entry, texts: &Texts) -> String {
             .unwrap_or_else(|| texts.agent.to_owned()),
         Author::System => texts.system.to_owned(),
     }
-}
-
-/// The root view: stylesheet, launcher and panel.
-pub fn root_view(chat: Chat) -> impl IntoView {
-    provide_context(chat);
-    view! { <Widget/> }
 }
 
 /// Reads a relay answer with `read`.

@@ -5,12 +5,10 @@
 //! JavaScript realm and could patch `attachShadow` before the widget loads), while an open one
 //! lets browser tests, accessibility checkers and the host's own scripts reach the widget.
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
 
-use crate::app::{root_view, Chat};
+use crate::app::Chat;
 use crate::browser;
 use crate::config::Config;
 
@@ -27,8 +25,8 @@ const HOST_STYLE: &str =
 pub struct WidgetHandle {
     chat: Chat,
     host: HtmlElement,
-    /// Dropping it unmounts the Leptos app.
-    mounted: Option<Box<dyn std::any::Any>>,
+    /// The reactive owner of everything the widget runs; cleaning it up stops it.
+    owner: leptos::prelude::Owner,
 }
 
 /// Mounts the widget. `config_json` is the configuration object as JSON (see
@@ -56,20 +54,16 @@ pub fn mount(config_json: &str, emit: Option<js_sys::Function>) -> Result<Widget
     let container: HtmlElement = document.create_element("div")?.dyn_into()?;
     shadow.append_child(&container)?;
 
-    let slot: Rc<RefCell<Option<Chat>>> = Rc::default();
-    let slot_in = slot.clone();
-    let mounted = leptos::mount::mount_to(container, move || {
+    // wasm-bindgen-futures drives the reactive system (an error means it already does).
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    let owner = leptos::prelude::Owner::new();
+    let chat = owner.with(|| {
         let chat = Chat::new(config, emit);
-        *slot_in.borrow_mut() = Some(chat);
-        root_view(chat)
+        crate::components::mount(chat, &container);
+        chat
     });
-    let chat = slot.borrow_mut().take().ok_or("the widget did not start")?;
     chat.boot();
-    Ok(WidgetHandle {
-        chat,
-        host,
-        mounted: Some(Box::new(mounted)),
-    })
+    Ok(WidgetHandle { chat, host, owner })
 }
 
 #[wasm_bindgen]
@@ -102,7 +96,7 @@ impl WidgetHandle {
     /// Removes the widget from the page.
     pub fn unmount(&mut self) {
         self.chat.shutdown();
-        self.mounted = None;
+        self.owner.cleanup();
         self.host.remove();
     }
 }

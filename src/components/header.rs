@@ -3,17 +3,61 @@
 
 use leptos::prelude::*;
 
-use super::{chat, icons, Avatar};
+use super::{avatar, icons};
+use crate::app::Chat;
+use crate::dom::{self, el, El};
+use crate::i18n::Texts;
 use crate::state::Phase;
 
-#[component]
-pub fn Header() -> impl IntoView {
-    let chat = chat();
-    let t = chat.texts_untracked();
+pub fn header(chat: Chat, t: &'static Texts) -> El {
     let title = chat.config().title;
-    let who = Memo::new(move |_| {
-        let texts = t;
-        chat.conv.with(|c| {
+    let header = el("header")
+        .class("header")
+        .testid("header")
+        .child(el("span").class("avatar").attr("aria-hidden", "true"))
+        .child(
+            el("div")
+                .class("who")
+                .child(
+                    el("h2")
+                        .class("name")
+                        .attr("id", "udesk-title")
+                        .testid("header-name"),
+                )
+                .child(el("div").class("status").testid("header-status")),
+        )
+        .child(
+            el("button")
+                .attr("type", "button")
+                .class("action")
+                .testid("talk-to-person")
+                .attr("data-action", "ask-person")
+                .attr("hidden", "")
+                .text(t.talk_to_person),
+        )
+        .child(
+            el("button")
+                .attr("type", "button")
+                .class("action")
+                .testid("rate-service")
+                .attr("aria-label", t.rate_service)
+                .attr("data-action", "invite-survey")
+                .attr("hidden", "")
+                .text(t.rate_short),
+        )
+        .child(
+            el("button")
+                .attr("type", "button")
+                .class("icon-button")
+                .testid("close")
+                .attr("aria-label", t.close_chat)
+                .attr("data-action", "close")
+                .trusted_markup(icons::CLOSE),
+        );
+    let element = header.element().clone();
+    Effect::new(move |_| {
+        let busy = chat.busy.get();
+        let (name, avatar_url, status, can_ask, can_rate) = chat.conv.with(|c| {
             let s = &c.session;
             let profile = match s.phase {
                 Phase::Agent => s.agent.clone(),
@@ -21,70 +65,40 @@ pub fn Header() -> impl IntoView {
                 Phase::Idle => None,
             }
             .unwrap_or_default();
-            let fallback = title
-                .clone()
-                .unwrap_or_else(|| texts.default_title.to_owned());
-            let name = profile.name.unwrap_or(match s.phase {
-                Phase::Agent => texts.agent.to_owned(),
-                _ => fallback,
+            let name = profile.name.unwrap_or_else(|| match s.phase {
+                Phase::Agent => t.agent.to_owned(),
+                _ => title.clone().unwrap_or_else(|| t.default_title.to_owned()),
             });
             let status = match s.phase {
-                Phase::Robot => texts.robot.to_owned(),
-                Phase::Agent => texts.agent.to_owned(),
+                Phase::Robot => t.robot,
+                Phase::Agent => t.agent,
                 // The queue banner below gives the position.
-                Phase::Queued => texts.assigning.to_owned(),
-                Phase::Closed => texts.event_close.to_owned(),
-                Phase::Idle => texts.connecting.to_owned(),
+                Phase::Queued => t.assigning,
+                Phase::Closed => t.event_close,
+                Phase::Idle => t.connecting,
             };
-            (name, profile.avatar, status)
-        })
+            let can_ask = s.can_ask_for_person() && s.phase != Phase::Idle;
+            (name, profile.avatar, status, can_ask, s.can_invite_survey())
+        });
+        if let Some(old) = dom::select(&element, ".avatar") {
+            let new = avatar(avatar_url.as_deref(), &name).into_element();
+            let same = old.outer_html() == new.outer_html();
+            if !same {
+                let _ = old.replace_with_with_node_1(&new);
+            }
+        }
+        for (selector, text) in [(".name", name.as_str()), (".status", status)] {
+            if let Some(e) = dom::select(&element, selector) {
+                dom::set_text(&e, text);
+            }
+        }
+        if let Some(ask) = dom::select(&element, "[data-action=ask-person]") {
+            dom::set_flag(&ask, "hidden", !can_ask);
+            dom::set_flag(&ask, "disabled", busy);
+        }
+        if let Some(rate) = dom::select(&element, "[data-action=invite-survey]") {
+            dom::set_flag(&rate, "hidden", !can_rate);
+        }
     });
-    let can_ask = move || {
-        chat.conv
-            .with(|c| c.session.can_ask_for_person() && c.session.phase != Phase::Idle)
-    };
-    let can_rate = move || chat.conv.with(|c| c.session.can_invite_survey());
-    view! {
-        <header class="header" data-testid="header">
-            {move || {
-                let (name, avatar, _) = who.get();
-                view! { <Avatar url=avatar name=name/> }
-            }}
-            <div class="who">
-                <h2 class="name" id="udesk-title" data-testid="header-name">{move || who.get().0}</h2>
-                <div class="status" data-testid="header-status">{move || who.get().2}</div>
-            </div>
-            <Show when=can_ask>
-                <button
-                    type="button"
-                    class="action"
-                    data-testid="talk-to-person"
-                    disabled=move || chat.busy.get()
-                    on:click=move |_| chat.ask_for_person()
-                >
-                    {t.talk_to_person}
-                </button>
-            </Show>
-            <Show when=can_rate>
-                <button
-                    type="button"
-                    class="action"
-                    data-testid="rate-service"
-                    aria-label=t.rate_service
-                    on:click=move |_| chat.invite_survey()
-                >
-                    {t.rate_short}
-                </button>
-            </Show>
-            <button
-                type="button"
-                class="icon-button"
-                data-testid="close"
-                aria-label=t.close_chat
-                on:click=move |_| chat.close_panel()
-            >
-                {icons::close()}
-            </button>
-        </header>
-    }
+    header
 }

@@ -3,46 +3,55 @@
 
 use leptos::prelude::*;
 
-use super::{chat, icons};
+use super::icons;
+use crate::app::Chat;
+use crate::dom::{self, el, El};
+use crate::i18n::Texts;
 
-#[component]
-pub fn Launcher() -> impl IntoView {
-    let chat = chat();
-    let t = chat.texts_untracked();
+pub fn launcher(chat: Chat, t: &'static Texts) -> El {
     let label = chat.config().launcher_label;
-    let labelled = label.is_some();
-    let unread = move || chat.conv.with(|c| c.unread);
-    let accessible_name = move || {
-        let texts = t;
-        let action = if chat.open.get() {
-            texts.close_chat
+    let badge = el("span")
+        .class("badge")
+        .testid("unread-badge")
+        .attr("aria-hidden", "true")
+        .attr("hidden", "");
+    let button = el("button")
+        .attr("type", "button")
+        .class(if label.is_some() {
+            "launcher labelled"
         } else {
-            texts.open_chat
-        };
-        match unread() {
+            "launcher"
+        })
+        .testid("launcher")
+        .attr("aria-haspopup", "dialog")
+        .attr("data-action", "toggle")
+        .child_opt(
+            label
+                .as_deref()
+                .map(|label| el("span").testid("launcher-label").text(label)),
+        )
+        .child(badge);
+    let element = button.element().clone();
+    Effect::new(move |_| {
+        let open = chat.open.get();
+        let unread = chat.conv.with(|c| c.unread);
+        let action = if open { t.close_chat } else { t.open_chat };
+        let name = match unread {
             0 => action.to_owned(),
-            n => format!("{action} ({})", texts.unread_label(n)),
+            n => [action, " (", &t.unread_label(n), ")"].concat(),
+        };
+        let _ = element.set_attribute("aria-label", &name);
+        let _ = element.set_attribute("aria-expanded", if open { "true" } else { "false" });
+        // The icon says what a click does: open the chat, or close it.
+        if let Some(old) = dom::select(&element, "svg") {
+            old.remove();
         }
-    };
-    view! {
-        <button
-            type="button"
-            class="launcher"
-            class:labelled=labelled
-            data-testid="launcher"
-            node_ref=chat.launcher
-            aria-label=accessible_name
-            aria-expanded=move || chat.open.get().to_string()
-            aria-haspopup="dialog"
-            on:click=move |_| chat.toggle()
-        >
-            {move || if chat.open.get() { icons::close().into_any() } else { icons::chat().into_any() }}
-            {label.map(|label| view! { <span data-testid="launcher-label">{label}</span> })}
-            <Show when=move || { unread() > 0 && !chat.open.get() }>
-                <span class="badge" data-testid="unread-badge" aria-hidden="true">
-                    {move || unread().min(99).to_string()}
-                </span>
-            </Show>
-        </button>
-    }
+        let icon = dom::markup(if open { icons::CLOSE } else { icons::CHAT });
+        let _ = element.prepend_with_node_1(&icon);
+        if let Some(badge) = dom::select(&element, ".badge") {
+            dom::set_text(&badge, &unread.min(99).to_string());
+            dom::set_flag(&badge, "hidden", unread == 0 || open);
+        }
+    });
+    button
 }

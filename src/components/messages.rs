@@ -1,10 +1,9 @@
 //! The transcript and every message kind.
 //!
 //! A row never changes in place: when an entry changes its revision goes up and the row is built
-//! again, so rows are plain DOM from [`crate::dom`] rather than Leptos views (a tenth of the
-//! wasm), kept in step with the conversation by one effect. Clicks are handled once, on the log,
-//! by the `data-action` of the clicked element (enlarge an image, retry a send, ask a suggested
-//! question, rate a robot answer, answer a survey), so rows hold no listeners.
+//! again; one effect keeps the log's rows in step with the conversation. The rows' buttons carry
+//! a `data-action` (enlarge an image, retry a send, ask a suggested question, rate a robot
+//! answer, answer a survey) that [`on_action`] carries out.
 //!
 //! Kinds: text (with its font), rich HTML (inert, see [`crate::safe_html`]), image (thumbnail,
 //! click to enlarge), audio, video (with duration), file (name, size, download), struct cards,
@@ -15,7 +14,7 @@ use udesk_protocol::content::{ButtonKind, EventKind, Font, MediaData, StructData
 use udesk_protocol::Content;
 use web_sys::Element;
 
-use super::{avatar_initial, avatar_src, chat, robot, survey};
+use super::{avatar, icons, robot, survey};
 use crate::app::{author_name, Chat};
 use crate::dom::{self, el, El};
 use crate::format::{self, Clock};
@@ -23,41 +22,29 @@ use crate::i18n::Texts;
 use crate::safe_html::{is_safe_url, is_web_url, tel_href};
 use crate::state::{Author, Body, Entry, Notice, SendState};
 
-#[component]
-pub fn MessageList() -> impl IntoView {
-    let chat = chat();
-    let t = chat.texts_untracked();
-    let log = NodeRef::<leptos::html::Div>::new();
+/// The transcript: a log whose rows follow the conversation's entries.
+pub fn log(chat: Chat, t: &'static Texts) -> El {
+    let log = el("div")
+        .class("log")
+        .attr("role", "log")
+        .testid("messages")
+        .attr("tabindex", "0")
+        .attr("aria-label", t.messages_label);
+    let element = log.element().clone();
     // The rows on screen: entry key, the revision shown, and the element.
     let rows = StoredValue::new_local(Vec::<(String, u32, Element)>::new());
     Effect::new(move |shown: Option<usize>| {
-        let Some(log) = log.get() else {
-            return 0;
-        };
         let count = chat.conv.with(|c| {
-            rows.update_value(|rows| sync_rows(&log, &c.entries, rows, t));
+            rows.update_value(|rows| sync_rows(&element, &c.entries, rows, t));
             c.entries.len()
         });
         // Follow new messages to the bottom.
         if shown != Some(count) {
-            log.set_scroll_top(log.scroll_height());
+            element.set_scroll_top(element.scroll_height());
         }
         count
     });
-    view! {
-        <div
-            class="log"
-            role="log"
-            data-testid="messages"
-            tabindex="0"
-            aria-label=t.messages_label
-            node_ref=log
-            on:click=move |event| on_click(chat, &event)
-            on:input=move |event| survey::on_input(chat, &event)
-            on:load:capture=|event| settle_scroll(&event)
-            on:loadedmetadata:capture=|event| settle_scroll(&event)
-        ></div>
-    }
+    log
 }
 
 /// Makes `log`'s children the rows of `entries`: rows whose revision is unchanged are kept (and
@@ -87,13 +74,9 @@ fn sync_rows(log: &Element, entries: &[Entry], rows: &mut Vec<(String, u32, Elem
     }
 }
 
-/// What a click in the transcript asks for, by the `data-action` of the clicked element.
-fn on_click(chat: Chat, event: &web_sys::MouseEvent) {
-    let Some(target) = dom::closest(event, "[data-action]") else {
-        return;
-    };
-    let action = target.get_attribute("data-action").unwrap_or_default();
-    match action.as_str() {
+/// A click on an element of the transcript with `data-action` `action`.
+pub fn on_action(chat: Chat, target: &Element, action: &str) {
+    match action {
         "enlarge" => {
             let src = target
                 .query_selector("img")
@@ -111,13 +94,13 @@ fn on_click(chat: Chat, event: &web_sys::MouseEvent) {
             }
         }
         "ask" => chat.send_text(target.text_content().unwrap_or_default()),
-        "rate" => robot::rate(chat, &target),
-        _ => survey::on_click(chat, &target, &action),
+        "rate" => robot::rate(chat, target),
+        _ => survey::on_click(chat, target, action),
     }
 }
 
 /// Scrolls the log to the bottom once media has its real height.
-fn settle_scroll(event: &web_sys::Event) {
+pub fn settle_scroll(event: &web_sys::Event) {
     if let Some(log) = dom::closest(event, ".log") {
         let near_bottom = log.scroll_height() - log.scroll_top() - log.client_height() < 400;
         if near_bottom {
@@ -197,21 +180,6 @@ fn time(at_ms: Option<i64>) -> Option<El> {
             .testid("time")
             .text(&format::message_time(at_clock, now_clock)),
     )
-}
-
-/// A round avatar: the picture, or the name's first letter.
-fn avatar(url: Option<&str>, name: &str) -> El {
-    match avatar_src(url) {
-        Some(url) => el("img")
-            .class("avatar")
-            .attr("src", url)
-            .attr("alt", "")
-            .attr("aria-hidden", "true"),
-        None => el("span")
-            .class("avatar")
-            .attr("aria-hidden", "true")
-            .text(&avatar_initial(name)),
-    }
 }
 
 /// A message from the robot or an agent: avatar, name, content, time.
@@ -454,9 +422,6 @@ fn image_view(media: &MediaData, t: &Texts) -> El {
         )
 }
 
-/// The file icon (stroke = currentColor).
-const FILE_ICON: &str = r#"<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" aria-hidden="true"><path d="M14 3H6a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8z"/><path d="M14 3v5h5M9 13h6M9 17h6"/></svg>"#;
-
 fn file_view(media: &MediaData, t: &Texts) -> El {
     let name = media.filename.as_deref().unwrap_or_else(|| {
         media
@@ -480,7 +445,7 @@ fn file_view(media: &MediaData, t: &Texts) -> El {
         .attr("target", "_blank")
         .attr("rel", "noopener noreferrer")
         .attr("aria-label", &[t.download, " ", name].concat())
-        .trusted_markup(FILE_ICON)
+        .trusted_markup(icons::FILE)
         .child(
             el("span")
                 .class("stack")

@@ -2,8 +2,8 @@
 //! themselves when clicked, and — for knowledge-base answers (question_id ≠ 0) — a one-time
 //! "useful / not useful" rating that then shows the choice.
 //!
-//! Built once per revision like every transcript row (see [`super::messages`]); the clicks are
-//! the log's (`data-action` `ask` and `rate`).
+//! Built once per revision like every transcript row (see [`super::messages`]); its buttons'
+//! `data-action`s are `ask` and `rate`.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
