@@ -7,8 +7,8 @@
 //! persistence to `localStorage`, the unread title, and the events embed.js forwards to the host
 //! page's listeners.
 
-use leptos::prelude::*;
-use leptos::task::spawn_local;
+use crate::reactive::spawn_local;
+use crate::reactive::*;
 use serde_json::json;
 use udesk_protocol::code::{Code, CodeResponse};
 use udesk_protocol::message::SendMessageRequest;

@@ -26,7 +26,7 @@ pub struct WidgetHandle {
     chat: Chat,
     host: HtmlElement,
     /// The reactive owner of everything the widget runs; cleaning it up stops it.
-    owner: leptos::prelude::Owner,
+    owner: crate::reactive::Owner,
 }
 
 /// Mounts the widget. `config_json` is the configuration object as JSON (see
@@ -56,7 +56,7 @@ pub fn mount(config_json: &str, emit: Option<js_sys::Function>) -> Result<Widget
 
     // wasm-bindgen-futures drives the reactive system (an error means it already does).
     let _ = any_spawner::Executor::init_wasm_bindgen();
-    let owner = leptos::prelude::Owner::new();
+    let owner = crate::reactive::Owner::new();
     let chat = owner.with(|| {
         let chat = Chat::new(config, emit);
         crate::components::mount(chat, &container);

@@ -54,3 +54,16 @@ mod dom;
 pub mod embed;
 #[cfg(target_arch = "wasm32")]
 mod events;
+
+#[cfg(target_arch = "wasm32")]
+mod reactive {
+    pub use reactive_graph::computed::ScopedFuture;
+    pub use reactive_graph::effect::Effect;
+    pub use reactive_graph::owner::{LocalStorage, Owner, StoredValue};
+    pub use reactive_graph::prelude::*;
+    pub use reactive_graph::signal::RwSignal;
+
+    pub fn spawn_local(task: impl std::future::Future<Output = ()> + 'static) {
+        any_spawner::Executor::spawn_local(ScopedFuture::new(task));
+    }
+}

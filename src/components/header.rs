@@ -1,7 +1,7 @@
 //! The panel's header: avatar and name of whoever answers (robot, agent, or the configured
 //! title), the state of the conversation, and the actions that fit it.
 
-use leptos::prelude::*;
+use crate::reactive::*;
 
 use super::{avatar, icons};
 use crate::app::Chat;

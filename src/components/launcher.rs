@@ -1,7 +1,7 @@
 //! The launcher: a round button in a corner that opens and closes the panel, with the unread
 //! count as a badge and in its accessible name.
 
-use leptos::prelude::*;
+use crate::reactive::*;
 
 use super::icons;
 use crate::app::Chat;

@@ -9,7 +9,7 @@
 //! click to enlarge), audio, video (with duration), file (name, size, download), struct cards,
 //! robot answers, events as quiet system lines, and a visible fallback for anything unknown.
 
-use leptos::prelude::*;
+use crate::reactive::*;
 use udesk_protocol::content::{ButtonKind, EventKind, Font, MediaData, StructData, TextData};
 use udesk_protocol::Content;
 use web_sys::Element;

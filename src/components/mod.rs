@@ -26,7 +26,7 @@ mod panel;
 mod robot;
 mod survey;
 
-use leptos::prelude::*;
+use crate::reactive::*;
 use udesk_protocol::Content;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, KeyboardEvent};

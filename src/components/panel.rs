@@ -4,7 +4,7 @@
 //! Escape closes the lightbox if one is open, else the panel (focus returns to the launcher);
 //! see [`super::mount`]'s key handling.
 
-use leptos::prelude::*;
+use crate::reactive::*;
 use web_sys::Element;
 
 use super::{composer, header, messages};

@@ -8,8 +8,8 @@
 //! in line (lit stars, description, tags, the remark's rule, whether it can be sent). A recorded
 //! answer gives the entry a new revision, which shows the thanks.
 
-use leptos::prelude::*;
-use leptos::task::spawn_local;
+use crate::reactive::spawn_local;
+use crate::reactive::*;
 use udesk_protocol::survey::{RemarkOption, ShowType, SurveyChoice, SurveyOptions};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlTextAreaElement};
