@@ -1,14 +1,13 @@
-//! The controller: drives the [`Conversation`] with the relay, and the root component.
+//! The controller: drives the [`Conversation`] with the relay.
 //!
-//! [`Chat`] is a `Copy` handle (signals plus a local store for browser objects) that every
-//! component takes from context. It owns the flows: visitor token (create, renew, re-create when
+//! [`Chat`] is a `Copy` handle (signals plus a local store for browser objects) that every part
+//! of the user interface is given. It owns the flows: visitor token (create, renew, re-create when
 //! the relay forgot it), session creation (robot, person, 2001 queue, 2002 nobody online), sends
 //! with retry under the same message id, the event stream with reconnection, queue polling,
 //! persistence to `localStorage`, the unread title, and the events embed.js forwards to the host
 //! page's listeners.
 
-use crate::reactive::spawn_local;
-use crate::reactive::*;
+use crate::reactive::{spawn_local, *};
 use serde_json::json;
 use udesk_protocol::code::{Code, CodeResponse};
 use udesk_protocol::message::SendMessageRequest;

@@ -1,8 +1,8 @@
 //! The widget's DOM: a small element builder, event listeners, and lookups.
 //!
 //! Plain DOM calls without generics: an element costs a few dozen bytes of wasm instead of the
-//! monomorphised `view!` types Leptos compiles for every distinct element tree and every reactive
-//! closure (views were most of the widget's size). Text always goes in as text nodes and
+//! monomorphised types a Leptos `view!` compiles for every distinct element tree and every
+//! reactive closure (such views were most of the widget's size). Text always goes in as text nodes and
 //! attribute values through `setAttribute`, so nothing here is ever parsed as HTML, except the
 //! widget's own icons ([`El::trusted_markup`], [`markup`]); rich message HTML goes through
 //! [`crate::safe_html`].

@@ -1,4 +1,9 @@
-//! The udesk-chat widget: a Leptos chat panel that website visitors open from a launcher button.
+//! The udesk-chat widget: a chat panel that website visitors open from a launcher button.
+//!
+//! Its state lives in signals of Leptos's reactive system (`reactive_graph`, the crate behind
+//! `leptos`); its DOM is built by the small element builder in `dom` and kept current by
+//! effects. Leptos's view layer is not used: its generic views were most of the wasm's size
+//! (see `components`).
 //!
 //! `www/embed.js` (one script tag on the host page) loads this crate's wasm and calls
 //! `embed::mount` with the page's configuration; the widget then lives in a Shadow DOM root on
@@ -26,7 +31,8 @@
 //! - `app`: the controller that drives the state with the relay, and the root view.
 //! - `events`: the SSE stream. `browser`: time, timers, localStorage, console.
 //! - `components`: launcher, panel, header, messages, robot answer, survey card, composer.
-//! - `dom`: the element builder of the transcript rows.
+//! - `dom`: the element builder, listeners and lookups the components use.
+//! - `reactive`: what the widget uses of Leptos's reactive system.
 
 pub mod api;
 pub mod config;
@@ -55,6 +61,7 @@ pub mod embed;
 #[cfg(target_arch = "wasm32")]
 mod events;
 
+/// What the widget uses of Leptos's reactive system.
 #[cfg(target_arch = "wasm32")]
 mod reactive {
     pub use reactive_graph::computed::ScopedFuture;
@@ -63,6 +70,7 @@ mod reactive {
     pub use reactive_graph::prelude::*;
     pub use reactive_graph::signal::RwSignal;
 
+    /// Runs `task` on the page's event loop, in the current reactive owner (`leptos::task`'s).
     pub fn spawn_local(task: impl std::future::Future<Output = ()> + 'static) {
         any_spawner::Executor::spawn_local(ScopedFuture::new(task));
     }

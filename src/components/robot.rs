@@ -5,8 +5,7 @@
 //! Built once per revision like every transcript row (see [`super::messages`]); its buttons'
 //! `data-action`s are `ask` and `rate`.
 
-use crate::reactive::spawn_local;
-use crate::reactive::*;
+use crate::reactive::{spawn_local, *};
 use udesk_protocol::robot::RobotAnswer;
 use web_sys::Element;
 

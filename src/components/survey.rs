@@ -8,8 +8,7 @@
 //! in line (lit stars, description, tags, the remark's rule, whether it can be sent). A recorded
 //! answer gives the entry a new revision, which shows the thanks.
 
-use crate::reactive::spawn_local;
-use crate::reactive::*;
+use crate::reactive::{spawn_local, *};
 use udesk_protocol::survey::{RemarkOption, ShowType, SurveyChoice, SurveyOptions};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlTextAreaElement};
