@@ -50,7 +50,9 @@ pub fn human_bytes(bytes: u64) -> String {
         scale *= 1024;
         unit += 1;
     }
-    let tenths = (u128::from(bytes) * 10 + u128::from(scale) / 2) / u128::from(scale);
+    // round(bytes * 10 / scale) without overflowing: bytes = q * scale + r.
+    let (q, r) = (bytes / scale, bytes % scale);
+    let tenths = q * 10 + (r * 10 + scale / 2) / scale;
     let (whole, fraction) = (tenths / 10, tenths % 10);
     if fraction == 0 {
         format!("{whole} {}", UNITS[unit])

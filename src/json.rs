@@ -222,13 +222,73 @@ pub fn seconds(value: Value) -> Result<Option<f64>, Error> {
         Value::Null => Ok(None),
         Value::Number(n) => Ok(n.as_f64()),
         Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => s
-            .trim()
-            .parse()
+        Value::String(s) => parse_decimal(s.trim())
             .map(Some)
-            .map_err(|_| "expected a number of seconds".to_owned()),
+            .ok_or_else(|| "expected a number of seconds".to_owned()),
         _ => Err("expected a number of seconds".to_owned()),
     }
+}
+
+/// A number written as text (`"3.5"`, `"-2"`, `"1e3"`, `".5"`, `"inf"`), read as
+/// `str::parse::<f64>` reads it but without its correctly-rounding algorithm, whose tables are
+/// over 10 KB of wasm. The value is the same for up to 15 significant digits and exponents within
+/// ±22 (every duration Udesk sends); beyond that it may be one rounding step off.
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let value = match rest.to_ascii_lowercase().as_str() {
+        "inf" | "infinity" => f64::INFINITY,
+        "nan" => f64::NAN,
+        _ => decimal(rest)?,
+    };
+    Some(if negative { -value } else { value })
+}
+
+/// Digits with an optional fraction and exponent: `mantissa × 10^exponent`.
+fn decimal(text: &str) -> Option<f64> {
+    let (number, exponent) = match text.find(['e', 'E']) {
+        Some(e) => (&text[..e], exponent(&text[e + 1..])?),
+        None => (text, 0),
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = || whole.bytes().chain(fraction.bytes());
+    if (whole.is_empty() && fraction.is_empty()) || !digits().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut scale = exponent.saturating_sub(fraction.len() as i32);
+    for digit in digits() {
+        if mantissa < 1_000_000_000_000_000_000 {
+            mantissa = mantissa * 10 + u64::from(digit - b'0');
+        } else {
+            // Past 19 digits the rest is below f64's precision.
+            scale = scale.saturating_add(1);
+        }
+    }
+    let value = mantissa as f64;
+    Some(if scale >= 0 {
+        value * 10f64.powi(scale)
+    } else {
+        value / 10f64.powi(-scale)
+    })
+}
+
+fn exponent(text: &str) -> Option<i32> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let magnitude = digits.bytes().fold(0i32, |n, b| {
+        n.saturating_mul(10).saturating_add(i32::from(b - b'0'))
+    });
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Tags as a list of strings or one comma-separated string (`lenient::tags`).
@@ -348,6 +408,45 @@ mod tests {
         assert_eq!(tags(json!(["x"])), Ok(vec!["x".into()]));
         assert!(tags(json!([1])).is_err());
         assert!(u32(json!(4_294_967_296u64)).is_err());
+    }
+
+    #[test]
+    fn decimals_read_as_rusts_parse_reads_them() {
+        for text in [
+            "0",
+            "3.5",
+            "200",
+            "-2",
+            "+7",
+            "0.1",
+            "12.34",
+            "5.",
+            ".5",
+            "1e3",
+            "2.5E-2",
+            "1e+2",
+            "0.000001",
+            "123456789012345",
+            "inf",
+            "-Infinity",
+            "007",
+            "1e22",
+            "4.3e-5",
+        ] {
+            let ours = parse_decimal(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(ours, text.parse::<f64>().unwrap(), "{text}");
+        }
+        assert!(parse_decimal("NaN").unwrap().is_nan());
+        for text in [
+            "", ".", "-", "e5", "1e", "1e+", "1.2.3", "12a", "0x10", " 1", "1 ", "--1",
+        ] {
+            assert!(parse_decimal(text).is_none(), "{text}");
+            assert!(text.parse::<f64>().is_err(), "{text}");
+        }
+        // Longer than f64 holds: within a rounding step.
+        let long = "3.14159265358979323846264338327950288";
+        let (ours, exact) = (parse_decimal(long).unwrap(), long.parse::<f64>().unwrap());
+        assert!((ours - exact).abs() <= f64::EPSILON * exact);
     }
 
     #[test]
