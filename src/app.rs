@@ -8,7 +8,7 @@
 //! page's listeners.
 
 use crate::reactive::{spawn_local, *};
-use serde_json::json;
+use serde_json::Value;
 use udesk_protocol::code::{Code, CodeResponse};
 use udesk_protocol::message::SendMessageRequest;
 use udesk_protocol::relay::{StreamMessage, VisitorRequest};
@@ -22,6 +22,7 @@ use crate::browser::{self, now_ms, sleep};
 use crate::config::Config;
 use crate::events::{Stream, StreamEvent};
 use crate::i18n::{Locale, Texts};
+use crate::json::Object;
 use crate::schedule::{QueuePoll, Reconnect};
 use crate::state::{Author, Body, Conversation, Phase, SessionOutcome};
 use crate::wire;
@@ -145,7 +146,7 @@ impl Chat {
         self.locale.get_untracked().texts()
     }
 
-    fn emit(&self, name: &str, detail: serde_json::Value) {
+    fn emit(&self, name: &str, detail: Value) {
         if let Some(sink) = self.inner.with_value(|i| i.emit.clone()) {
             browser::emit(&sink, name, &detail);
         }
@@ -170,7 +171,7 @@ impl Chat {
             let open = self.open.get();
             self.show_unread_in_title(if open { 0 } else { unread });
             if previous.is_some_and(|p| p != unread) || (previous.is_none() && unread > 0) {
-                self.emit("unread", json!({ "count": unread }));
+                self.emit("unread", Object::new().set("count", unread.into()).value());
             }
             unread
         });
@@ -180,13 +181,19 @@ impl Chat {
                 .with(|c| (c.session.phase, c.session.im_sub_session_id));
             if previous.is_some_and(|p| p != now) {
                 let detail = self.conv.with_untracked(|c| {
-                    json!({
-                        "phase": c.session.phase.as_str(),
-                        "im_sub_session_id": c.session.im_sub_session_id,
-                        "queue_count": c.session.queue_count,
-                        "agent": c.session.agent.as_ref().and_then(|a| a.name.clone()),
-                        "customer_token": c.visitor.as_ref().map(|v| v.customer_token.clone()),
-                    })
+                    Object::new()
+                        .set("phase", c.session.phase.as_str().into())
+                        .set("im_sub_session_id", c.session.im_sub_session_id.into())
+                        .set("queue_count", c.session.queue_count.into())
+                        .set(
+                            "agent",
+                            c.session.agent.as_ref().and_then(|a| a.name.clone()).into(),
+                        )
+                        .set(
+                            "customer_token",
+                            c.visitor.as_ref().map(|v| v.customer_token.clone()).into(),
+                        )
+                        .value()
                 });
                 self.emit("session", detail);
             }
@@ -292,7 +299,7 @@ impl Chat {
         self.inner.update_value(|i| i.focus_on_open = focus);
         self.open.set(true);
         self.conv.update(Conversation::mark_read);
-        self.emit("open", json!({}));
+        self.emit("open", Object::new().value());
         let (phase, known) = self
             .conv
             .with_untracked(|c| (c.session.phase, c.visitor.is_some()));
@@ -309,7 +316,7 @@ impl Chat {
         }
         self.open.set(false);
         self.lightbox.set(None);
-        self.emit("close", json!({}));
+        self.emit("close", Object::new().value());
         if let Some(launcher) = self.inner.with_value(|i| i.launcher.clone()) {
             let _ = launcher.focus();
         }
@@ -591,8 +598,13 @@ impl Chat {
             .update(|c| drop(c.send(message_id.clone(), Content::text(text), now_ms())));
         self.emit(
             "message",
-            json!({ "author": "visitor", "from": self.texts_untracked().you, "type": "message",
-                    "text": text_for_event, "id": message_id }),
+            message_event(
+                "visitor",
+                self.texts_untracked().you,
+                "message",
+                &text_for_event,
+                &message_id,
+            ),
         );
         spawn_local(self.deliver(message_id));
     }
@@ -806,7 +818,7 @@ impl Chat {
         }
         self.emit(
             "message",
-            json!({ "author": author, "from": from, "type": kind, "text": preview, "id": applied.key }),
+            message_event(author, &from, &kind, &preview, &applied.key),
         );
     }
 
@@ -855,6 +867,17 @@ impl Chat {
         };
         self.error.set(Some(text));
     }
+}
+
+/// The detail of a `message` event for the host page.
+fn message_event(author: &str, from: &str, kind: &str, text: &str, id: &str) -> Value {
+    Object::new()
+        .set("author", author.into())
+        .set("from", from.into())
+        .set("type", kind.into())
+        .set("text", text.into())
+        .set("id", id.into())
+        .value()
 }
 
 /// Who wrote an entry, for people.
