@@ -159,7 +159,7 @@ impl Call {
             Call::Survey(b) => wire::survey_request_value(b),
             Call::QueueStatus => return None,
         };
-        Some(json.to_string())
+        Some(crate::json::write(&json))
     }
 }
 

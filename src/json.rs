@@ -1,10 +1,13 @@
-//! Reading and writing JSON objects field by field, without serde's derives.
+//! JSON text to and from `serde_json::Value` ([`parse`], [`write`]), and reading and writing JSON
+//! objects field by field, without serde.
 //!
 //! The widget reads and writes its JSON (the relay's answers and stream, its requests, the saved
 //! conversation) by hand on top of `serde_json::Value`: serde's derived impls compile a visitor,
 //! a field matcher and a sequence form for every struct and every field type they meet, which
 //! was a sixth of the wasm; these few helpers are shared by all of them. [`crate::wire`] and
-//! [`crate::saved`] describe the actual shapes, with tests that hold them to serde's.
+//! [`crate::saved`] describe the actual shapes, with tests that hold them to serde's. The text
+//! itself is parsed and written here too, the way serde_json does (tests compare the two), in a
+//! tenth of serde_json's code and without its float tables.
 //!
 //! The rules follow serde's: a missing or `null` optional field is `None`; a field with a default
 //! may be missing but not `null`; a required field must be there with the right type; fields
@@ -13,6 +16,325 @@
 //! comma-separated string).
 
 use serde_json::{Map, Number, Value};
+
+/// Nesting deeper than this is refused (as serde_json does), so the parser's recursion is bounded.
+const MAX_DEPTH: u32 = 128;
+
+/// Parses JSON text (RFC 8259, as serde_json reads it: integers that fit stay integers, others
+/// and fractions are floats).
+pub fn parse(text: &str) -> Result<Value, Error> {
+    let mut parser = Parser {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let value = parser.value(0)?;
+    parser.space();
+    if parser.at != parser.bytes.len() {
+        return Err(parser.error("trailing characters"));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, what: &str) -> Error {
+        ["not JSON: ", what, " at byte ", &self.at.to_string()].concat()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.peek() == Some(byte);
+        if found {
+            self.at += 1;
+        }
+        found
+    }
+
+    fn space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn value(&mut self, depth: u32) -> Result<Value, Error> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("nested too deeply"));
+        }
+        self.space();
+        match self.peek() {
+            Some(b'{') => {
+                self.at += 1;
+                let mut map = Map::new();
+                self.space();
+                if self.eat(b'}') {
+                    return Ok(Value::Object(map));
+                }
+                loop {
+                    self.space();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.error("expected a key"));
+                    }
+                    let key = self.string()?;
+                    self.space();
+                    if !self.eat(b':') {
+                        return Err(self.error("expected `:`"));
+                    }
+                    let value = self.value(depth + 1)?;
+                    map.insert(key, value);
+                    self.space();
+                    if !self.eat(b',') {
+                        return match self.eat(b'}') {
+                            true => Ok(Value::Object(map)),
+                            false => Err(self.error("expected `,` or `}`")),
+                        };
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.at += 1;
+                let mut items = Vec::new();
+                self.space();
+                if self.eat(b']') {
+                    return Ok(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.space();
+                    if !self.eat(b',') {
+                        return match self.eat(b']') {
+                            true => Ok(Value::Array(items)),
+                            false => Err(self.error("expected `,` or `]`")),
+                        };
+                    }
+                }
+            }
+            Some(b'"') => self.string().map(Value::String),
+            Some(b't') => self.word("true", Value::Bool(true)),
+            Some(b'f') => self.word("false", Value::Bool(false)),
+            Some(b'n') => self.word("null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.error("expected a value")),
+        }
+    }
+
+    fn word(&mut self, word: &str, value: Value) -> Result<Value, Error> {
+        if self.bytes[self.at..].starts_with(word.as_bytes()) {
+            self.at += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a value"))
+        }
+    }
+
+    /// A string, at its opening quote.
+    fn string(&mut self) -> Result<String, Error> {
+        self.at += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.at;
+            while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
+                self.at += 1;
+            }
+            // The run ends at an ASCII byte (or the end), so it is whole characters.
+            out.push_str(&self.text[start..self.at]);
+            match self.peek() {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    out.push(self.escape()?);
+                }
+                Some(_) => return Err(self.error("control character in a string")),
+                None => return Err(self.error("unterminated string")),
+            }
+        }
+    }
+
+    /// The character of an escape, after its backslash.
+    fn escape(&mut self) -> Result<char, Error> {
+        let byte = self.peek();
+        self.at += 1;
+        let c = match byte {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let first = self.hex4()?;
+                let code = if (0xD800..0xDC00).contains(&first) {
+                    // A leading surrogate: its trailing half must follow.
+                    if !self.bytes[self.at..].starts_with(b"\\u") {
+                        return Err(self.error("lone leading surrogate"));
+                    }
+                    self.at += 2;
+                    let second = self.hex4()?;
+                    if !(0xDC00..0xE000).contains(&second) {
+                        return Err(self.error("lone leading surrogate"));
+                    }
+                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                } else {
+                    first
+                };
+                return char::from_u32(code).ok_or_else(|| self.error("lone trailing surrogate"));
+            }
+            _ => return Err(self.error("invalid escape")),
+        };
+        Ok(c)
+    }
+
+    fn hex4(&mut self) -> Result<u32, Error> {
+        let digits = self.bytes.get(self.at..self.at + 4).unwrap_or_default();
+        let mut code = 0;
+        for &b in digits {
+            let digit = (b as char).to_digit(16);
+            code = code * 16 + digit.ok_or_else(|| self.error("invalid \\u escape"))?;
+        }
+        if digits.len() < 4 {
+            return Err(self.error("invalid \\u escape"));
+        }
+        self.at += 4;
+        Ok(code)
+    }
+
+    /// A number: an integer when it is one and fits (`-0` is a float, as in serde_json).
+    fn number(&mut self) -> Result<Value, Error> {
+        let start = self.at;
+        let negative = self.eat(b'-');
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.error("invalid number")),
+        }
+        let mut integer = true;
+        if self.eat(b'.') {
+            integer = false;
+            if !self.required_digits() {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            integer = false;
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if !self.required_digits() {
+                return Err(self.error("invalid number"));
+            }
+        }
+        let text = &self.text[start..self.at];
+        if integer {
+            if !negative {
+                if let Ok(n) = text.parse::<u64>() {
+                    return Ok(Value::from(n));
+                }
+            } else if let Ok(n @ ..=-1) = text.parse::<i64>() {
+                return Ok(Value::from(n));
+            }
+        }
+        match parse_decimal(text).and_then(Number::from_f64) {
+            Some(n) => Ok(Value::Number(n)),
+            None => Err(self.error("number out of range")),
+        }
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> bool {
+        let start = self.at;
+        self.digits();
+        self.at > start
+    }
+}
+
+/// `value` as compact JSON text, as serde_json writes it (object keys in order).
+pub fn write(value: &Value) -> String {
+    let mut out = String::new();
+    write_into(&mut out, value);
+    out
+}
+
+fn write_into(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        // serde_json's own digits (shortest form for floats).
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_str(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_into(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(out, key);
+                out.push(':');
+                write_into(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
 
 /// What went wrong, naming the field (`message.data.content: expected a string`).
 pub type Error = String;
@@ -408,6 +730,80 @@ mod tests {
         assert_eq!(tags(json!(["x"])), Ok(vec!["x".into()]));
         assert!(tags(json!([1])).is_err());
         assert!(u32(json!(4_294_967_296u64)).is_err());
+    }
+
+    /// Texts both parsers must read alike.
+    const TEXTS: &[&str] = &[
+        r#"{"a": [1, -2, 3.5, -0.25, 1e3, 2E-2, 0, -0, 18446744073709551615, -9223372036854775808],
+            "b": {"c": null, "d": true, "e": false}, "": "empty key"}"#,
+        r#"  [ ]  "#,
+        r#"{}"#,
+        r#""plain""#,
+        r#""esc \" \\ \/ \b \f \n \r \t \u00e9 \u4e2d \ud83d\ude00 end""#,
+        r#""中文 and emoji 😀 raw""#,
+        r#"18446744073709551616"#,
+        r#"-9223372036854775809"#,
+        r#"123456789.125"#,
+        r#"[[[[[[[[[[1]]]]]]]]]]"#,
+        r#"{"message_id":"m1","data":{"content":"您好"},"type":"message"}"#,
+        r#"{"duration": 12.5, "count": 3, "neg": -7, "tiny": 0.001}"#,
+    ];
+
+    #[test]
+    fn parses_as_serde_json_parses() {
+        for text in TEXTS {
+            let theirs: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(parse(text).unwrap(), theirs, "{text}");
+        }
+        let too_deep = "[".repeat(200) + &"]".repeat(200);
+        for text in [
+            "",
+            " ",
+            "{",
+            "}",
+            "[1,]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{\"a\":1,}",
+            "{1: 2}",
+            "tru",
+            "nul",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+            "\"unterminated",
+            "\"bad \\x escape\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"\\u12\"",
+            "\"tab\there\"",
+            "1e400",
+            "[1] x",
+            too_deep.as_str(),
+        ] {
+            assert!(
+                serde_json::from_str::<Value>(text).is_err(),
+                "serde_json took {text:?}"
+            );
+            assert!(parse(text).is_err(), "took {text:?}");
+        }
+    }
+
+    #[test]
+    fn writes_as_serde_json_writes() {
+        for text in TEXTS {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                write(&value),
+                serde_json::to_string(&value).unwrap(),
+                "{text}"
+            );
+        }
+        let controls = Value::String("\u{1}\u{1f}\u{7f}\u{8}\u{c}".into());
+        assert_eq!(write(&controls), serde_json::to_string(&controls).unwrap());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::wire;
 
 /// The saved JSON of `conversation`.
 pub fn to_json(conversation: &Conversation) -> String {
-    conversation_value(conversation).to_string()
+    json::write(&conversation_value(conversation))
 }
 
 /// A saved conversation; `None` when `text` is not one (a foreign or damaged save).

@@ -32,18 +32,7 @@ use crate::json::{self, array, f64_value, opt_str, Error, Fields, Object};
 
 /// Parses JSON text and reads it with `read`.
 pub fn parse<T>(text: &str, read: fn(Value) -> Result<T, Error>) -> Result<T, Error> {
-    // Where, not serde_json's words: its messages (and io::Error's) would all come along.
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        [
-            "not JSON (line ",
-            &e.line().to_string(),
-            ", column ",
-            &e.column().to_string(),
-            ")",
-        ]
-        .concat()
-    })?;
-    read(value)
+    read(json::parse(text)?)
 }
 
 // ---- the relay's answers and stream ------------------------------------------------------
@@ -323,7 +312,7 @@ fn third_url(value: Value) -> Result<Option<ThirdUrl>, Error> {
 /// Udesk's `##UDESK_IM_STRUCT_MSG##{…}` text; `None` when `text` is not in that format.
 fn struct_from_prefixed(text: &str) -> Option<StructData> {
     let json = text.trim_start().strip_prefix(STRUCT_PREFIX)?;
-    cards(serde_json::from_str(json).ok()?).ok()
+    cards(json::parse(json).ok()?).ok()
 }
 
 /// The `data` of a `struct` message: `{content: "##UDESK…"}`, `{content: {card}}`, a card, or a
@@ -339,7 +328,7 @@ fn struct_data(data: Value) -> Result<StructData, Error> {
         Value::String(text) => {
             let json = text.trim_start();
             let json = json.strip_prefix(STRUCT_PREFIX).unwrap_or(json);
-            serde_json::from_str(json).map_err(|_| "content: not a card in JSON".to_owned())?
+            json::parse(json).map_err(|_| "content: not a card in JSON".to_owned())?
         }
         other => other,
     };
@@ -508,7 +497,7 @@ fn content_data(content: &Content) -> Value {
             Object::new()
                 .set(
                     "content",
-                    [STRUCT_PREFIX, &cards.to_string()].concat().into(),
+                    [STRUCT_PREFIX, &json::write(&cards)].concat().into(),
                 )
                 .value()
         }
