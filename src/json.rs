@@ -342,7 +342,7 @@ pub type Error = String;
 /// `error`, which happened inside field `key` (or list index `[i]`), seen from one level up.
 pub fn within(key: &str, error: Error) -> Error {
     let bare =
-        error.starts_with("expected ") || error.starts_with("missing ") || !error.contains(": ");
+        error.starts_with("expected ") || error.starts_with("missing ") || !error.contains(':');
     if bare {
         [key, ": ", &error].concat()
     } else if error.starts_with('[') {

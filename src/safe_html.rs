@@ -68,9 +68,11 @@ pub fn is_web_url(url: &str) -> bool {
 /// A `tel:` link for a card's phone button: digits, `+`, `-`, `*`, `#`, `,`, `;` kept, anything
 /// else dropped; `None` when no digit is left.
 pub fn tel_href(number: &str) -> Option<String> {
+    let mut number = number.trim();
+    while let Some(rest) = number.strip_prefix("tel:") {
+        number = rest;
+    }
     let kept: String = number
-        .trim()
-        .trim_start_matches("tel:")
         .chars()
         .filter(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '*' | '#' | ',' | ';'))
         .collect();
@@ -95,13 +97,32 @@ pub fn strip_tags(html: &str) -> String {
             _ => {}
         }
     }
-    let decoded = out
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
+    // The entities HTML text most often has, in one pass (`&amp;lt;` is the text `&lt;`).
+    const ENTITIES: [(&str, char); 6] = [
+        ("&nbsp;", ' '),
+        ("&lt;", '<'),
+        ("&gt;", '>'),
+        ("&quot;", '"'),
+        ("&#39;", '\''),
+        ("&amp;", '&'),
+    ];
+    let mut decoded = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find('&') {
+        decoded.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match ENTITIES.iter().find(|(entity, _)| rest.starts_with(entity)) {
+            Some((entity, c)) => {
+                decoded.push(*c);
+                rest = &rest[entity.len()..];
+            }
+            None => {
+                decoded.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    decoded.push_str(rest);
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -238,6 +259,10 @@ mod tests {
     fn tags_are_stripped_for_previews() {
         assert_eq!(strip_tags("<p>退货<b>7</b>天</p>"), "退货 7 天");
         assert_eq!(strip_tags("a &lt;b&gt; &amp; c"), "a <b> & c");
+        assert_eq!(
+            strip_tags("&amp;lt; &&lt; &copy;&nbsp;x"),
+            "&lt; &< &copy; x"
+        );
         assert_eq!(strip_tags("  plain  text "), "plain text");
     }
 }
