@@ -590,7 +590,16 @@ fn decimal(text: &str) -> Option<f64> {
             scale = scale.saturating_add(1);
         }
     }
-    let value = mantissa as f64;
+    if mantissa == 0 {
+        // Zero, whatever its exponent (0 × 10^999 is not 0 × ∞).
+        return Some(0.0);
+    }
+    let mut value = mantissa as f64;
+    // 10^-324 is no f64: reach the smallest numbers in steps.
+    while scale < -300 {
+        value /= 1e300;
+        scale += 300;
+    }
     Some(if scale >= 0 {
         value * 10f64.powi(scale)
     } else {
@@ -747,6 +756,7 @@ mod tests {
         r#"[[[[[[[[[[1]]]]]]]]]]"#,
         r#"{"message_id":"m1","data":{"content":"您好"},"type":"message"}"#,
         r#"{"duration": 12.5, "count": 3, "neg": -7, "tiny": 0.001}"#,
+        r#"[0e99999, -0.0e-99999, 1e-400, 5e-324]"#,
     ];
 
     #[test]
