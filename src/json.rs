@@ -368,10 +368,6 @@ impl Fields {
         self.0.contains_key(key)
     }
 
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key)
-    }
-
     /// The field's value; missing and `null` are `None`.
     pub fn take(&mut self, key: &str) -> Option<Value> {
         self.0.remove(key).filter(|v| !v.is_null())
@@ -531,11 +527,6 @@ pub fn id(value: Value) -> Result<Option<u64>, Error> {
             .map_err(|_| "expected a non-negative integer".to_owned()),
         _ => Err("expected a non-negative integer".to_owned()),
     }
-}
-
-/// A required id (`lenient::id`).
-pub fn required_id(value: Value) -> Result<u64, Error> {
-    id(value)?.ok_or_else(|| "expected a non-negative integer".to_owned())
 }
 
 /// Seconds as a number or a numeric string; `""` is `None` (`lenient::opt_seconds`).
