@@ -2,10 +2,10 @@
 //!
 //! Plain DOM calls without generics: an element costs a few dozen bytes of wasm instead of the
 //! monomorphised types a Leptos `view!` compiles for every distinct element tree and every
-//! reactive closure (such views were most of the widget's size). Text always goes in as text nodes and
-//! attribute values through `setAttribute`, so nothing here is ever parsed as HTML, except the
-//! widget's own icons ([`El::trusted_markup`], [`markup`]); rich message HTML goes through
-//! [`crate::safe_html`].
+//! reactive closure (such views were most of the widget's size). Text always goes in as text
+//! nodes and attribute values through `setAttribute`, so nothing here is ever parsed as HTML,
+//! except the widget's own icons ([`El::trusted_markup`], [`markup`]); rich message HTML goes
+//! through [`crate::safe_html`].
 
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};

@@ -28,7 +28,7 @@
 //!
 //! The browser side (wasm32 only):
 //! - `embed`: what embed.js calls (`mount`, and the `WidgetHandle` behind `window.UdeskChat`).
-//! - `app`: the controller that drives the state with the relay, and the root view.
+//! - `app`: the controller that drives the state with the relay.
 //! - `events`: the SSE stream. `browser`: time, timers, localStorage, console.
 //! - `components`: launcher, panel, header, messages, robot answer, survey card, composer.
 //! - `dom`: the element builder, listeners and lookups the components use.
