@@ -6,6 +6,7 @@
 //! The classification is pure and tested on the host; the requests themselves (`fetch`) are
 //! wasm-only.
 
+use udesk_protocol::reader;
 use udesk_protocol::relay::{error_code, ErrorBody};
 
 /// Why a call to the relay failed.
@@ -22,7 +23,7 @@ pub enum ApiError {
 impl ApiError {
     /// Builds the error for a non-2xx answer from its status and body text.
     pub fn from_response(status: u16, text: &str) -> ApiError {
-        match crate::wire::parse(text, crate::wire::error_body) {
+        match reader::parse(text, reader::error_body) {
             Ok(body) => ApiError::Relay { status, body },
             Err(_) => ApiError::Relay {
                 status,
@@ -150,16 +151,15 @@ impl Call {
 
     /// The JSON body; `None` for a `GET`.
     pub fn body(&self) -> Option<String> {
-        use crate::wire;
         let json = match self {
-            Call::Visitor(b) => wire::visitor_request_value(b),
-            Call::Session(b) => wire::create_session_request_value(b),
-            Call::Send(b) => wire::send_message_value(b),
-            Call::Rate(b) => wire::robot_evaluation_value(b),
-            Call::Survey(b) => wire::survey_request_value(b),
+            Call::Visitor(b) => reader::visitor_request_value(b),
+            Call::Session(b) => reader::create_session_request_value(b),
+            Call::Send(b) => reader::send_message_value(b),
+            Call::Rate(b) => reader::robot_evaluation_value(b),
+            Call::Survey(b) => reader::survey_request_value(b),
             Call::QueueStatus => return None,
         };
-        Some(crate::json::write(&json))
+        Some(json.to_string())
     }
 }
 

@@ -11,6 +11,7 @@ use crate::reactive::{spawn_local, *};
 use serde_json::Value;
 use udesk_protocol::code::{Code, CodeResponse};
 use udesk_protocol::message::SendMessageRequest;
+use udesk_protocol::reader::{self, value::Object, value::Read};
 use udesk_protocol::relay::{StreamMessage, VisitorRequest};
 use udesk_protocol::robot::RobotEvaluationRequest;
 use udesk_protocol::session::{CreateSessionRequest, CreateSessionResponse};
@@ -22,10 +23,8 @@ use crate::browser::{self, now_ms, sleep};
 use crate::config::Config;
 use crate::events::{Stream, StreamEvent};
 use crate::i18n::{Locale, Texts};
-use crate::json::Object;
 use crate::schedule::{QueuePoll, Reconnect};
 use crate::state::{Author, Body, Conversation, Phase, SessionOutcome};
-use crate::wire;
 
 /// The event stream's state, as the visitor sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -378,7 +377,7 @@ impl Chat {
                 Err(e) if bearer.is_some() && e.is_unauthorized() => api.fetch(&call, None).await?,
                 other => other?,
             };
-            let response = decode(&text, wire::visitor_response)?;
+            let response = decode(&text, reader::visitor_response)?;
             let token = response.token.clone();
             self.conv.update(|c| c.set_visitor(response, now_ms()));
             Ok(token)
@@ -404,11 +403,7 @@ impl Chat {
 
     /// Makes `call` with a valid token (on 401 gets a new token once and tries again), and
     /// reads the answer with `read`.
-    async fn call<T>(
-        self,
-        call: Call,
-        read: fn(serde_json::Value) -> Result<T, String>,
-    ) -> Result<T, ApiError> {
+    async fn call<T>(self, call: Call, read: Read<T>) -> Result<T, ApiError> {
         let text = self.call_text(call).await?;
         decode(&text, read)
     }
@@ -502,7 +497,7 @@ impl Chat {
         };
         self.busy.set(true);
         let result = self
-            .call(Call::Session(request), wire::create_session_response)
+            .call(Call::Session(request), reader::create_session_response)
             .await;
         self.busy.set(false);
         let response = match result {
@@ -553,7 +548,7 @@ impl Chat {
                     break;
                 }
                 let result = self
-                    .call(Call::QueueStatus, wire::queue_status_response)
+                    .call(Call::QueueStatus, reader::queue_status_response)
                     .await;
                 match result {
                     Ok(response) => {
@@ -640,7 +635,7 @@ impl Chat {
                 message_id: Some(out.message_id),
                 content: out.content,
             };
-            let result = self.call(Call::Send(request), wire::code_response).await;
+            let result = self.call(Call::Send(request), reader::code_response).await;
             let code = match &result {
                 Ok(response) => response.code,
                 Err(e) => e.udesk_code().map_or(Code(0), Code),
@@ -687,7 +682,7 @@ impl Chat {
             question_id,
             useful,
         };
-        let result = self.call(Call::Rate(request), wire::code_response).await;
+        let result = self.call(Call::Rate(request), reader::code_response).await;
         match result {
             Ok(r) if r.code.is_success() => {
                 self.conv.update(|c| c.rated(&key, useful));
@@ -710,7 +705,9 @@ impl Chat {
             option_id,
             remark,
         };
-        let result = self.call(Call::Survey(request), wire::code_response).await;
+        let result = self
+            .call(Call::Survey(request), reader::code_response)
+            .await;
         match result {
             Ok(r) if r.code.is_success() => {
                 self.conv.update(|c| c.survey_submitted(&key, option_id));
@@ -768,11 +765,11 @@ impl Chat {
                     self.resend_failed();
                 }
             }
-            StreamEvent::Message(data) => match wire::parse(&data, wire::stream_message) {
+            StreamEvent::Message(data) => match reader::parse(&data, reader::stream_message) {
                 Ok(message) => self.on_message(message),
                 Err(e) => browser::warn(&format!("unreadable stream message: {e}")),
             },
-            StreamEvent::Reset(data) => match wire::parse(&data, wire::stream_reset) {
+            StreamEvent::Reset(data) => match reader::parse(&data, reader::stream_reset) {
                 Ok(reset) => self.conv.update(|c| c.reset(reset, now_ms())),
                 Err(e) => browser::warn(&format!("unreadable stream reset: {e}")),
             },
@@ -899,6 +896,6 @@ pub fn author_name(entry: &crate::state::Entry, texts: &Texts) -> String {
 }
 
 /// Reads a relay answer with `read`.
-fn decode<T>(text: &str, read: fn(serde_json::Value) -> Result<T, String>) -> Result<T, ApiError> {
-    wire::parse(text, read).map_err(ApiError::Decode)
+fn decode<T>(text: &str, read: Read<T>) -> Result<T, ApiError> {
+    reader::parse(text, read).map_err(|e| ApiError::Decode(e.to_string()))
 }

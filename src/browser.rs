@@ -75,7 +75,7 @@ pub fn origin_of(url: &str) -> String {
 
 /// Calls the host page's event sink (embed.js) with an event name and a JSON detail.
 pub fn emit(sink: &js_sys::Function, name: &str, detail: &serde_json::Value) {
-    let detail = js_sys::JSON::parse(&crate::json::write(detail)).unwrap_or(JsValue::NULL);
+    let detail = js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL);
     if let Err(e) = sink.call2(&JsValue::NULL, &JsValue::from_str(name), &detail) {
         web_sys::console::error_2(
             &JsValue::from_str("udesk-chat: an event listener threw"),

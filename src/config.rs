@@ -68,7 +68,7 @@ impl Config {
     /// Reads the configuration object; `default_relay` is used when none is given.
     pub fn from_json(json: &str, default_relay: &str) -> (Config, Warnings) {
         let mut warnings = Vec::new();
-        let map = match crate::json::parse(json) {
+        let map = match serde_json::from_str::<Value>(json) {
             Ok(Value::Object(map)) => map,
             Ok(_) | Err(_) => {
                 warnings.push("configuration is not a JSON object; using defaults".to_owned());
@@ -150,7 +150,6 @@ impl Reader<'_> {
             Value::Number(n) => Some(n.to_string()),
             Value::Null => None,
             other => {
-                let other = crate::json::write(other);
                 self.warn(format!("{key} should be text, not {other}"));
                 None
             }
@@ -183,7 +182,7 @@ impl Reader<'_> {
                 }
             },
             Some(other) => {
-                let other = crate::json::write(other);
+                let other = other.to_string();
                 self.warn(format!("{key} {other} is not true or false"));
                 false
             }

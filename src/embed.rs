@@ -8,6 +8,8 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
 
+use udesk_protocol::reader;
+
 use crate::app::Chat;
 use crate::browser;
 use crate::config::Config;
@@ -82,8 +84,8 @@ impl WidgetHandle {
 
     /// `identify({user_id, signature, name, email})`, as JSON.
     pub fn identify(&self, identity_json: &str) -> Result<(), JsValue> {
-        let identity = crate::wire::parse(identity_json, crate::wire::visitor_request)
-            .map_err(|e| JsValue::from_str(&["identify: ", &e].concat()))?;
+        let identity = reader::parse(identity_json, reader::visitor_request)
+            .map_err(|e| JsValue::from_str(&["identify: ", &e.to_string()].concat()))?;
         self.chat.identify(identity);
         Ok(())
     }

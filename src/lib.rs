@@ -20,9 +20,8 @@
 //! - [`format`](mod@format): sizes, durations, message times, survey faces.
 //! - [`i18n`]: zh-CN and English.
 //! - [`ids`]: client-side message ids.
-//! - [`json`] and [`wire`]: the JSON the widget reads and writes (the relay's answers and stream,
-//!   its requests), by hand rather than through serde's derives, for the size of the wasm; `saved`
-//!   is the conversation's saved form.
+//! - `saved`: the conversation's saved form in `localStorage`. The relay's JSON is read and
+//!   written with the protocol crate's light readers (`udesk_protocol::reader`).
 //! - [`safe_html`]: which URLs and attributes may reach the DOM (and the DOM pass, wasm-only).
 //! - [`theme`]: the `--udesk-…` design tokens and the stylesheet.
 //!
@@ -39,12 +38,10 @@ pub mod config;
 pub mod format;
 pub mod i18n;
 pub mod ids;
-pub mod json;
 pub mod safe_html;
 pub mod schedule;
 pub mod state;
 pub mod theme;
-pub mod wire;
 
 mod saved;
 

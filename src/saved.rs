@@ -1,5 +1,5 @@
-//! The conversation as the widget saves it in `localStorage`, read and written with
-//! [`crate::json`].
+//! The conversation as the widget saves it in `localStorage`, read and written with the protocol
+//! crate's light readers ([`udesk_protocol::reader`]), like the relay's JSON.
 //!
 //! The JSON is what serde's derives write for [`Conversation`] (externally tagged enums in
 //! snake_case, `null` for a missing optional value, message contents as `{type, data}`), so a
@@ -8,32 +8,33 @@
 
 use serde_json::Value;
 
-use crate::json::{self, opt_str, Error, Fields, Object};
+use udesk_protocol::reader;
+use udesk_protocol::reader::value::{self, expected, opt_str, Fields, Object, Result};
+
 use crate::state::{
     Author, Body, Conversation, Entry, Notice, Phase, Profile, SendState, Session, SurveyState,
 };
-use crate::wire;
 
 /// The saved JSON of `conversation`.
 pub fn to_json(conversation: &Conversation) -> String {
-    json::write(&conversation_value(conversation))
+    conversation_value(conversation).to_string()
 }
 
 /// A saved conversation; `None` when `text` is not one (a foreign or damaged save).
 pub fn from_json(text: &str) -> Option<Conversation> {
-    wire::parse(text, conversation).ok()
+    reader::parse(text, conversation).ok()
 }
 
-fn conversation(value: Value) -> Result<Conversation, Error> {
+fn conversation(value: Value) -> Result<Conversation> {
     let mut f = Fields::of(value)?;
     Ok(Conversation {
-        visitor: f.opt("visitor", wire::visitor_response)?,
+        visitor: f.opt("visitor", reader::visitor_response)?,
         session: f.req("session", session)?,
-        entries: f.req("entries", |v| json::list(v, entry))?,
+        entries: f.req("entries", |v| value::list(v, entry))?,
         last_event_id: f.u64("last_event_id")?,
-        unread: f.req("unread", json::u32)?,
+        unread: f.req("unread", value::u32)?,
         next_local: f.u64("next_local")?,
-        saved_at: f.or("saved_at", 0, json::i64)?,
+        saved_at: f.or("saved_at", 0, value::i64)?,
     })
 }
 
@@ -43,10 +44,10 @@ fn conversation_value(c: &Conversation) -> Value {
             "visitor",
             c.visitor
                 .as_ref()
-                .map_or(Value::Null, wire::visitor_response_value),
+                .map_or(Value::Null, reader::visitor_response_value),
         )
         .set("session", session_value(&c.session))
-        .set("entries", json::array(&c.entries, entry_value))
+        .set("entries", value::array(&c.entries, entry_value))
         .set("last_event_id", c.last_event_id.into())
         .set("unread", c.unread.into())
         .set("next_local", c.next_local.into())
@@ -54,17 +55,17 @@ fn conversation_value(c: &Conversation) -> Value {
         .value()
 }
 
-fn session(value: Value) -> Result<Session, Error> {
+fn session(value: Value) -> Result<Session> {
     let mut f = Fields::of(value)?;
     Ok(Session {
         phase: f.req("phase", phase)?,
         im_sub_session_id: f.opt_u64("im_sub_session_id")?,
         queue_count: f.opt_u32("queue_count")?,
-        assigning: f.req("assigning", json::bool)?,
+        assigning: f.req("assigning", value::bool)?,
         robot: f.opt("robot", profile)?,
         agent: f.opt("agent", profile)?,
-        survey_options: f.opt("survey_options", wire::survey_options)?,
-        no_agent: f.req("no_agent", json::bool)?,
+        survey_options: f.opt("survey_options", reader::survey_options)?,
+        no_agent: f.req("no_agent", value::bool)?,
     })
 }
 
@@ -80,24 +81,24 @@ fn session_value(s: &Session) -> Value {
             "survey_options",
             s.survey_options
                 .as_ref()
-                .map_or(Value::Null, wire::survey_options_value),
+                .map_or(Value::Null, reader::survey_options_value),
         )
         .set("no_agent", s.no_agent.into())
         .value()
 }
 
-fn phase(value: Value) -> Result<Phase, Error> {
+fn phase(value: Value) -> Result<Phase> {
     match value.as_str() {
         Some("idle") => Ok(Phase::Idle),
         Some("robot") => Ok(Phase::Robot),
         Some("queued") => Ok(Phase::Queued),
         Some("agent") => Ok(Phase::Agent),
         Some("closed") => Ok(Phase::Closed),
-        _ => Err("expected a phase".to_owned()),
+        _ => Err(expected("a phase")),
     }
 }
 
-fn profile(value: Value) -> Result<Profile, Error> {
+fn profile(value: Value) -> Result<Profile> {
     let mut f = Fields::of(value)?;
     Ok(Profile {
         name: f.opt_string("name")?,
@@ -112,11 +113,11 @@ fn profile_value(p: &Profile) -> Value {
         .value()
 }
 
-fn entry(value: Value) -> Result<Entry, Error> {
+fn entry(value: Value) -> Result<Entry> {
     let mut f = Fields::of(value)?;
     Ok(Entry {
         key: f.string("key")?,
-        rev: f.req("rev", json::u32)?,
+        rev: f.req("rev", value::u32)?,
         author: f.req("author", author)?,
         sender: f.or("sender", Profile::default(), profile)?,
         at_ms: f.opt_i64("at_ms")?,
@@ -135,13 +136,13 @@ fn entry_value(e: &Entry) -> Value {
         .value()
 }
 
-fn author(value: Value) -> Result<Author, Error> {
+fn author(value: Value) -> Result<Author> {
     match value.as_str() {
         Some("visitor") => Ok(Author::Visitor),
         Some("robot") => Ok(Author::Robot),
         Some("agent") => Ok(Author::Agent),
         Some("system") => Ok(Author::System),
-        _ => Err("expected an author".to_owned()),
+        _ => Err(expected("an author")),
     }
 }
 
@@ -155,10 +156,10 @@ fn author_name(author: Author) -> &'static str {
 }
 
 /// An externally tagged enum value: `{"variant": fields}` → (variant, fields).
-fn variant(value: Value) -> Result<(String, Value), Error> {
+fn variant(value: Value) -> Result<(String, Value)> {
     match value {
         Value::Object(map) if map.len() == 1 => Ok(map.into_iter().next().unwrap_or_default()),
-        _ => Err("expected an object with one variant".to_owned()),
+        _ => Err(expected("an object with one variant")),
     }
 }
 
@@ -166,18 +167,18 @@ fn tagged(name: &str, fields: Object) -> Value {
     Object::new().set(name, fields.value()).value()
 }
 
-fn body(value: Value) -> Result<Body, Error> {
+fn body(value: Value) -> Result<Body> {
     let (name, fields) = variant(value)?;
-    let mut f = Fields::of(fields).map_err(|e| json::within(&name, e))?;
+    let mut f = Fields::of(fields).map_err(|e| e.within(&name))?;
     let body = match name.as_str() {
         "reply" => Body::Reply {
             message_id: f.string("message_id")?,
-            content: f.req("content", wire::tagged_content)?,
+            content: f.req("content", reader::tagged_content)?,
             rating: f.opt_bool("rating")?,
         },
         "outgoing" => Body::Outgoing {
             message_id: f.string("message_id")?,
-            content: f.req("content", wire::tagged_content)?,
+            content: f.req("content", reader::tagged_content)?,
             target: f.opt_u64("target")?,
             state: f.req("state", send_state)?,
         },
@@ -186,10 +187,10 @@ fn body(value: Value) -> Result<Body, Error> {
         },
         "survey" => Body::Survey {
             im_sub_session_id: f.u64("im_sub_session_id")?,
-            options: f.req("options", wire::survey_options)?,
+            options: f.req("options", reader::survey_options)?,
             state: f.req("state", survey_state)?,
         },
-        _ => return Err("expected reply, outgoing, notice or survey".to_owned()),
+        _ => return Err(expected("reply, outgoing, notice or survey")),
     };
     Ok(body)
 }
@@ -204,7 +205,7 @@ fn body_value(body: &Body) -> Value {
             "reply",
             Object::new()
                 .set("message_id", message_id.as_str().into())
-                .set("content", wire::content_value(content))
+                .set("content", reader::content_value(content))
                 .set("rating", (*rating).into()),
         ),
         Body::Outgoing {
@@ -216,7 +217,7 @@ fn body_value(body: &Body) -> Value {
             "outgoing",
             Object::new()
                 .set("message_id", message_id.as_str().into())
-                .set("content", wire::content_value(content))
+                .set("content", reader::content_value(content))
                 .set("target", (*target).into())
                 .set("state", send_state_name(*state).into()),
         ),
@@ -232,18 +233,18 @@ fn body_value(body: &Body) -> Value {
             "survey",
             Object::new()
                 .set("im_sub_session_id", (*im_sub_session_id).into())
-                .set("options", wire::survey_options_value(options))
+                .set("options", reader::survey_options_value(options))
                 .set("state", survey_state_value(state)),
         ),
     }
 }
 
-fn send_state(value: Value) -> Result<SendState, Error> {
+fn send_state(value: Value) -> Result<SendState> {
     match value.as_str() {
         Some("pending") => Ok(SendState::Pending),
         Some("sent") => Ok(SendState::Sent),
         Some("failed") => Ok(SendState::Failed),
-        _ => Err("expected a send state".to_owned()),
+        _ => Err(expected("a send state")),
     }
 }
 
@@ -255,13 +256,13 @@ fn send_state_name(state: SendState) -> &'static str {
     }
 }
 
-fn notice(value: Value) -> Result<Notice, Error> {
+fn notice(value: Value) -> Result<Notice> {
     match value.as_str() {
         Some("history_gap") => Ok(Notice::HistoryGap),
         Some("no_agent") => Ok(Notice::NoAgent),
         Some("conversation_ended") => Ok(Notice::ConversationEnded),
         Some("new_visitor") => Ok(Notice::NewVisitor),
-        _ => Err("expected a notice".to_owned()),
+        _ => Err(expected("a notice")),
     }
 }
 
@@ -274,7 +275,7 @@ fn notice_name(notice: &Notice) -> &'static str {
     }
 }
 
-fn survey_state(value: Value) -> Result<SurveyState, Error> {
+fn survey_state(value: Value) -> Result<SurveyState> {
     if value.as_str() == Some("open") {
         return Ok(SurveyState::Open);
     }
@@ -282,7 +283,7 @@ fn survey_state(value: Value) -> Result<SurveyState, Error> {
         (name, fields) if name == "submitted" => Ok(SurveyState::Submitted {
             option_id: Fields::of(fields)?.u64("option_id")?,
         }),
-        _ => Err("expected open or submitted".to_owned()),
+        _ => Err(expected("open or submitted")),
     }
 }
 

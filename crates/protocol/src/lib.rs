@@ -18,6 +18,8 @@
 //! - [`customer`]: Open API customer creation.
 //! - [`sign`]: Open API request signing (feature `sign`, servers only).
 //! - [`relay`]: the relay's own `/v1` API, spoken between the widget and the relay.
+//! - [`reader`]: light readers and writers of these types over `serde_json::Value`, held to the
+//!   serde impls by tests (feature `reader`, for the widget's wasm size).
 //!
 //! Parse with [`from_str`] or [`from_value`]: their errors name the field that failed
 //! (`messages[0].data.content: invalid type: integer, expected a string`).
@@ -31,6 +33,8 @@ pub mod content;
 pub mod customer;
 pub mod message;
 pub mod notification;
+#[cfg(feature = "reader")]
+pub mod reader;
 pub mod relay;
 pub mod robot;
 pub mod session;
@@ -57,7 +61,8 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    pub(crate) fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+    /// `message` at `path` (empty: the value itself).
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
         ParseError {
             path: path.into(),
             message: message.into(),
@@ -65,7 +70,7 @@ impl ParseError {
     }
 
     /// The same error, seen from one level up (`data` + `content` → `data.content`).
-    pub(crate) fn within(mut self, parent: &str) -> Self {
+    pub fn within(mut self, parent: &str) -> Self {
         self.path = join_path(parent, &self.path);
         self
     }

@@ -1,6 +1,7 @@
-//! The widget's hand-written JSON readers and writers (`udesk_widget::wire`) agree with the
-//! protocol crate's serde impls, which are the contract: on the spec's examples, on every lenient
-//! form Udesk sends, and on malformed input (refused by both).
+//! The light readers and writers (`udesk_protocol::reader`) agree with the serde impls, which are
+//! the contract: on the spec's examples, on every lenient form Udesk sends, and on malformed input
+//! (refused by both, with the error at the same field).
+#![cfg(feature = "reader")]
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -9,17 +10,15 @@ use std::fmt::Debug;
 use udesk_protocol::content::STRUCT_PREFIX;
 use udesk_protocol::from_value;
 use udesk_protocol::message::SendMessageRequest;
+use udesk_protocol::reader::{self as wire, value::Read};
 use udesk_protocol::relay::VisitorRequest;
 use udesk_protocol::robot::RobotEvaluationRequest;
 use udesk_protocol::session::{AssignType, CreateSessionRequest};
 use udesk_protocol::survey::{SurveyOptions, SurveyRequest};
 use udesk_protocol::Content;
-use udesk_widget::wire;
-
-type Reader<T> = fn(Value) -> Result<T, String>;
 
 /// Both read `value` to the same result.
-fn agree<T: DeserializeOwned + PartialEq + Debug>(read: Reader<T>, value: Value) -> T {
+fn agree<T: DeserializeOwned + PartialEq + Debug>(read: Read<T>, value: Value) -> T {
     let ours = read(value.clone());
     let theirs = from_value::<T>(value.clone());
     match (ours, theirs) {
@@ -27,18 +26,18 @@ fn agree<T: DeserializeOwned + PartialEq + Debug>(read: Reader<T>, value: Value)
             assert_eq!(ours, theirs, "in {value}");
             ours
         }
-        (ours, theirs) => panic!("{value}\n  widget: {ours:?}\n  protocol: {theirs:?}"),
+        (ours, theirs) => panic!("{value}\n  reader: {ours:?}\n  protocol: {theirs:?}"),
     }
 }
 
-/// Both refuse `value`.
-fn both_refuse<T: DeserializeOwned + Debug>(read: Reader<T>, value: Value) {
-    assert!(
-        from_value::<T>(value.clone()).is_err(),
-        "protocol took {value}"
+/// Both refuse `value`, naming the same field.
+fn both_refuse<T: DeserializeOwned + Debug>(read: Read<T>, value: Value) {
+    let theirs = from_value::<T>(value.clone()).expect_err(&format!("protocol took {value}"));
+    let ours = read(value.clone()).expect_err(&format!("reader took {value}"));
+    assert_eq!(
+        ours.path, theirs.path,
+        "in {value}: reader: {ours}; protocol: {theirs}"
     );
-    let ours = read(value.clone());
-    assert!(ours.is_err(), "widget took {value}: {ours:?}");
 }
 
 /// `value` with every `##UDESK_IM_STRUCT_MSG##{…}` text replaced by its JSON: serde writes a
@@ -60,7 +59,7 @@ fn cards_parsed(value: Value) -> Value {
     }
 }
 
-/// The widget writes `x` as serde does.
+/// The writer writes `x` as serde does.
 fn writes_like_serde<T: Serialize>(ours: Value, x: &T) {
     assert_eq!(
         cards_parsed(ours),
@@ -155,7 +154,7 @@ fn every_content_reads_and_writes_as_the_protocol_does() {
     for value in contents() {
         let content: Content = agree(wire::tagged_content, value);
         writes_like_serde(wire::content_value(&content), &content);
-        // What the widget writes (saves, sends) it reads back unchanged.
+        // What the writer writes (the widget saves and sends it) reads back unchanged.
         assert_eq!(
             wire::tagged_content(wire::content_value(&content)).unwrap(),
             content
@@ -327,7 +326,7 @@ fn identify_reads_as_the_protocol_does() {
     both_refuse(wire::visitor_request, json!({"user_id": 42}));
     both_refuse(wire::visitor_request, json!("u-42"));
     // serde also reads a struct from an array of its fields in order; nobody sends that, and the
-    // widget takes objects only.
+    // reader takes objects only.
     assert!(wire::visitor_request(json!([])).is_err());
 }
 
@@ -387,4 +386,51 @@ fn requests_and_survey_options_are_written_as_serde_writes_them() {
         let options: SurveyOptions = from_value(value).unwrap();
         writes_like_serde(wire::survey_options_value(&options), &options);
     }
+}
+
+#[test]
+fn json_text_is_parsed_by_serde_json_and_a_failure_says_where() {
+    let value = wire::parse(
+        r#"{"ids": [18446744073709551615, -9223372036854775808, 0, -0, 3.5, 1e3],
+            "text": "esc \" \\ \/ \n \u00e9 \ud83d\ude00 中文", "deep": [[[[[[[[[[1]]]]]]]]]]}"#,
+        Ok,
+    )
+    .unwrap();
+    // Integers that fit stay integers (ids up to u64::MAX); -0, fractions and exponents are floats.
+    assert_eq!(value["ids"][0].as_u64(), Some(u64::MAX));
+    assert_eq!(value["ids"][1].as_i64(), Some(i64::MIN));
+    assert_eq!(value["ids"][2].as_u64(), Some(0));
+    assert!(value["ids"][3].is_f64() && value["ids"][5].is_f64());
+    assert_eq!(value["text"], "esc \" \\ / \n é 😀 中文");
+
+    let too_deep = "[".repeat(200) + &"]".repeat(200);
+    for text in [
+        "",
+        "{",
+        "[1,]",
+        "[1 2]",
+        "{\"a\":1,}",
+        "{1: 2}",
+        "tru",
+        "01",
+        "1.",
+        ".5",
+        "+1",
+        "\"unterminated",
+        "\"bad \\x escape\"",
+        "\"\\ud800\"",
+        "\"tab\there\"",
+        "1e400",
+        "[1] x",
+        too_deep.as_str(),
+    ] {
+        let error = wire::parse(text, Ok).expect_err(text);
+        assert!(
+            error.message.starts_with("not JSON (line "),
+            "{text}: {error}"
+        );
+    }
+    // Text that parses but is not the type: the reader names the field.
+    let error = wire::parse(r#"{"code": "1000"}"#, wire::code_response).unwrap_err();
+    assert_eq!(error.to_string(), "code: expected an integer");
 }
