@@ -7,7 +7,8 @@
 //! persistence to `localStorage`, the unread title, and the events embed.js forwards to the host
 //! page's listeners.
 
-use crate::reactive::{spawn_local, *};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
 use serde_json::Value;
 use udesk_protocol::code::{Code, CodeResponse};
 use udesk_protocol::message::SendMessageRequest;
@@ -61,10 +62,6 @@ struct Inner {
     focus_on_open: bool,
     /// The `storage` listener that merges what other tabs save.
     other_tabs: Option<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::StorageEvent)>>,
-    /// The user interface's event listeners.
-    listeners: Vec<crate::dom::Listener>,
-    /// The launcher, which gets the focus back when the panel closes.
-    launcher: Option<web_sys::HtmlElement>,
 }
 
 /// The widget's handle; cheap to copy into every closure.
@@ -82,6 +79,8 @@ pub struct Chat {
     pub lightbox: RwSignal<Option<(String, String)>>,
     /// Text of the live region.
     pub announcement: RwSignal<String>,
+    /// The launcher, which gets the focus back when the panel closes.
+    pub launcher: NodeRef<leptos::html::Button>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -107,6 +106,7 @@ impl Chat {
             error: RwSignal::new(None),
             lightbox: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
+            launcher: NodeRef::new(),
             inner: StoredValue::new_local(Inner {
                 config,
                 api,
@@ -123,8 +123,6 @@ impl Chat {
                 page_title: None,
                 focus_on_open: false,
                 other_tabs: None,
-                listeners: Vec::new(),
-                launcher: None,
             }),
         };
         chat.install_effects();
@@ -277,7 +275,6 @@ impl Chat {
         self.inner.update_value(|i| {
             i.unmounted = true;
             i.stream = None;
-            i.listeners.clear();
             if let Some(listener) = i.other_tabs.take() {
                 let _ = browser::window().remove_event_listener_with_callback(
                     "storage",
@@ -316,7 +313,7 @@ impl Chat {
         self.open.set(false);
         self.lightbox.set(None);
         self.emit("close", Object::new().value());
-        if let Some(launcher) = self.inner.with_value(|i| i.launcher.clone()) {
+        if let Some(launcher) = self.launcher.get_untracked() {
             let _ = launcher.focus();
         }
     }
@@ -327,16 +324,6 @@ impl Chat {
         } else {
             self.open_panel(true);
         }
-    }
-
-    /// Keeps the user interface's listeners until [`Chat::shutdown`].
-    pub fn keep_listeners(&self, listeners: Vec<crate::dom::Listener>) {
-        self.inner.update_value(|i| i.listeners = listeners);
-    }
-
-    /// The launcher now on screen.
-    pub fn set_launcher(&self, launcher: web_sys::HtmlElement) {
-        self.inner.update_value(|i| i.launcher = Some(launcher));
     }
 
     /// Whether the composer should take focus now (once per visitor-initiated open).

@@ -1,13 +1,12 @@
-//! The widget's DOM: a small element builder, event listeners, and lookups.
+//! A small element builder for the transcript's message contents, which are built once and never
+//! change (see `components::messages` for why they are not Leptos views).
 //!
 //! Plain DOM calls without generics: an element costs a few dozen bytes of wasm instead of the
-//! monomorphised types a Leptos `view!` compiles for every distinct element tree and every
-//! reactive closure (such views were most of the widget's size). Text always goes in as text
-//! nodes and attribute values through `setAttribute`, so nothing here is ever parsed as HTML,
-//! except the widget's own icons ([`El::trusted_markup`], [`markup`]); rich message HTML goes
+//! monomorphised types a Leptos `view!` compiles for every distinct element tree. Text always
+//! goes in as text nodes and attribute values through `setAttribute`, so nothing here is ever
+//! parsed as HTML, except the widget's own icons ([`El::trusted_markup`]); rich message HTML goes
 //! through [`crate::safe_html`].
 
-use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
 thread_local! {
@@ -82,97 +81,4 @@ impl El {
     pub fn into_element(self) -> Element {
         self.0
     }
-}
-
-/// An element from markup written in this crate (an inline SVG icon), never from data.
-pub fn markup(markup: &'static str) -> Element {
-    let holder = el("template").trusted_markup(markup).into_element();
-    holder
-        .unchecked_ref::<web_sys::HtmlTemplateElement>()
-        .content()
-        .first_element_child()
-        .expect("icons are one element")
-}
-
-/// An event listener, removed when dropped.
-pub struct Listener {
-    target: web_sys::EventTarget,
-    name: &'static str,
-    capture: bool,
-    closure: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>,
-}
-
-/// Listens to `name` events on `target` (in the capture phase with `capture`, for events that do
-/// not bubble) until the returned [`Listener`] is dropped.
-pub fn listen(
-    target: &web_sys::EventTarget,
-    name: &'static str,
-    capture: bool,
-    handler: Box<dyn FnMut(web_sys::Event)>,
-) -> Listener {
-    let closure = wasm_bindgen::closure::Closure::wrap(handler);
-    let _ = target.add_event_listener_with_callback_and_bool(
-        name,
-        closure.as_ref().unchecked_ref(),
-        capture,
-    );
-    Listener {
-        target: target.clone(),
-        name,
-        capture,
-        closure,
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback_and_bool(
-            self.name,
-            self.closure.as_ref().unchecked_ref(),
-            self.capture,
-        );
-    }
-}
-
-/// Sets `element`'s text when it differs (a live region re-announces identical text otherwise).
-pub fn set_text(element: &Element, text: &str) {
-    if element.text_content().as_deref() != Some(text) {
-        element.set_text_content(Some(text));
-    }
-}
-
-/// Sets or removes a boolean attribute (`disabled`, `hidden`).
-pub fn set_flag(element: &Element, name: &str, on: bool) {
-    let _ = if on {
-        element.set_attribute(name, "")
-    } else {
-        element.remove_attribute(name)
-    };
-}
-
-/// The elements under `parent` that match `selector`.
-pub fn select_all(parent: &Element, selector: &str) -> Vec<Element> {
-    let Ok(list) = parent.query_selector_all(selector) else {
-        return Vec::new();
-    };
-    (0..list.length())
-        .filter_map(|i| list.item(i))
-        .map(|node| node.unchecked_into())
-        .collect()
-}
-
-/// The first element under `parent` that matches `selector`.
-pub fn select(parent: &Element, selector: &str) -> Option<Element> {
-    parent.query_selector(selector).ok().flatten()
-}
-
-/// The closest element at or above `event`'s target that matches `selector`.
-pub fn closest(event: &web_sys::Event, selector: &str) -> Option<Element> {
-    event
-        .target()?
-        .dyn_into::<Element>()
-        .ok()?
-        .closest(selector)
-        .ok()
-        .flatten()
 }

@@ -1,10 +1,14 @@
-//! What embed.js calls: [`mount`] creates the host element, its shadow root and the app, and
-//! returns a [`WidgetHandle`] whose methods back `window.UdeskChat`.
+//! What embed.js calls: [`mount`] creates the host element and its shadow root, mounts the Leptos
+//! app into it (`leptos::mount::mount_to`), and returns a [`WidgetHandle`] whose methods back
+//! `window.UdeskChat`.
 //!
 //! The shadow root is `open`: a closed root protects nothing (the host page runs in the same
 //! JavaScript realm and could patch `attachShadow` before the widget loads), while an open one
 //! lets browser tests, accessibility checkers and the host's own scripts reach the widget.
 
+use leptos::prelude::*;
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
 
@@ -12,6 +16,7 @@ use udesk_protocol::reader;
 
 use crate::app::Chat;
 use crate::browser;
+use crate::components::Widget;
 use crate::config::Config;
 
 /// Inline style of the host element: `!important` inline declarations beat any host stylesheet,
@@ -27,8 +32,8 @@ const HOST_STYLE: &str =
 pub struct WidgetHandle {
     chat: Chat,
     host: HtmlElement,
-    /// The reactive owner of everything the widget runs; cleaning it up stops it.
-    owner: crate::reactive::Owner,
+    /// The mounted Leptos app; dropping it unmounts the app and stops its effects and tasks.
+    mounted: Option<Box<dyn std::any::Any>>,
 }
 
 /// Mounts the widget. `config_json` is the configuration object as JSON (see
@@ -56,16 +61,21 @@ pub fn mount(config_json: &str, emit: Option<js_sys::Function>) -> Result<Widget
     let container: HtmlElement = document.create_element("div")?.dyn_into()?;
     shadow.append_child(&container)?;
 
-    // wasm-bindgen-futures drives the reactive system (an error means it already does).
-    let _ = any_spawner::Executor::init_wasm_bindgen();
-    let owner = crate::reactive::Owner::new();
-    let chat = owner.with(|| {
+    // The controller is created inside the app's reactive owner, so its effects end with it.
+    let created = Rc::new(Cell::new(None));
+    let slot = created.clone();
+    let mounted = leptos::mount::mount_to(container, move || {
         let chat = Chat::new(config, emit);
-        crate::components::mount(chat, &container);
-        chat
+        slot.set(Some(chat));
+        view! { <Widget chat/> }
     });
+    let chat = created.take().ok_or("the widget did not start")?;
     chat.boot();
-    Ok(WidgetHandle { chat, host, owner })
+    Ok(WidgetHandle {
+        chat,
+        host,
+        mounted: Some(Box::new(mounted)),
+    })
 }
 
 #[wasm_bindgen]
@@ -98,7 +108,7 @@ impl WidgetHandle {
     /// Removes the widget from the page.
     pub fn unmount(&mut self) {
         self.chat.shutdown();
-        self.owner.cleanup();
+        self.mounted = None;
         self.host.remove();
     }
 }

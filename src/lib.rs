@@ -1,9 +1,5 @@
-//! The udesk-chat widget: a chat panel that website visitors open from a launcher button.
-//!
-//! Its state lives in signals of Leptos's reactive system (`reactive_graph`, the crate behind
-//! `leptos`); its DOM is built by the small element builder in `dom` and kept current by
-//! effects. Leptos's view layer is not used: its generic views were most of the wasm's size
-//! (see `components`).
+//! The udesk-chat widget: a Leptos 0.8 chat panel (client-side rendered) that website visitors
+//! open from a launcher button.
 //!
 //! `www/embed.js` (one script tag on the host page) loads this crate's wasm and calls
 //! `embed::mount` with the page's configuration; the widget then lives in a Shadow DOM root on
@@ -27,11 +23,12 @@
 //!
 //! The browser side (wasm32 only):
 //! - `embed`: what embed.js calls (`mount`, and the `WidgetHandle` behind `window.UdeskChat`).
-//! - `app`: the controller that drives the state with the relay.
+//! - `app`: the controller that drives the state with the relay (signals, effects, tasks).
 //! - `events`: the SSE stream. `browser`: time, timers, localStorage, console.
-//! - `components`: launcher, panel, header, messages, robot answer, survey card, composer.
-//! - `dom`: the element builder, listeners and lookups the components use.
-//! - `reactive`: what the widget uses of Leptos's reactive system.
+//! - `components`: the Leptos components (launcher, panel, header, banners, transcript, robot
+//!   answer, survey card, composer, image viewer).
+//! - `dom`: the small element builder of the transcript's message contents (see
+//!   `components::messages` for why).
 
 pub mod api;
 pub mod config;
@@ -57,18 +54,3 @@ mod dom;
 pub mod embed;
 #[cfg(target_arch = "wasm32")]
 mod events;
-
-/// What the widget uses of Leptos's reactive system.
-#[cfg(target_arch = "wasm32")]
-mod reactive {
-    pub use reactive_graph::computed::ScopedFuture;
-    pub use reactive_graph::effect::Effect;
-    pub use reactive_graph::owner::{LocalStorage, Owner, StoredValue};
-    pub use reactive_graph::prelude::*;
-    pub use reactive_graph::signal::RwSignal;
-
-    /// Runs `task` on the page's event loop, in the current reactive owner (`leptos::task`'s).
-    pub fn spawn_local(task: impl std::future::Future<Output = ()> + 'static) {
-        any_spawner::Executor::spawn_local(ScopedFuture::new(task));
-    }
-}

@@ -155,6 +155,7 @@ const RULES: &str = r#"
 .row .avatar{width:28px;height:28px;font-size:.8em}
 .stack{display:flex;flex-direction:column;gap:4px;max-width:80%;min-width:0}
 .row.visitor .stack{align-items:flex-end}
+.stack>.content{display:contents}
 .bubble{padding:calc(var(--u-spacing)*1.1) calc(var(--u-spacing)*1.5);border-radius:var(--u-bubble-radius);background:var(--u-surface);color:var(--u-text);white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;max-width:100%}
 .row.visitor .bubble{background:var(--u-visitor-bubble);color:var(--u-visitor-text);border-bottom-right-radius:4px}
 .row.reply .bubble{border-bottom-left-radius:4px}

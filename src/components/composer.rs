@@ -2,81 +2,85 @@
 //! box grows with its text up to a few lines. Enter while an input method is composing (pinyin)
 //! confirms the composition instead of sending.
 
-use wasm_bindgen::JsCast;
-use web_sys::{Element, Event, HtmlElement, HtmlTextAreaElement, KeyboardEvent};
+use leptos::ev::KeyboardEvent;
+use leptos::prelude::*;
 
 use super::icons;
 use crate::app::Chat;
-use crate::dom::{self, el, El};
 use crate::i18n::Texts;
 
-pub fn composer(t: &Texts) -> El {
-    el("form")
-        .class("composer")
-        .testid("composer")
-        .child(
-            el("textarea")
-                .attr("rows", "1")
-                .testid("composer-input")
-                .attr("aria-label", t.composer_label)
-                .attr("placeholder", t.composer_placeholder)
-                .attr("maxlength", "4000"),
-        )
-        .child(
-            el("button")
-                .attr("type", "submit")
-                .class("send")
-                .testid("send")
-                .attr("aria-label", t.send)
-                .attr("disabled", "")
-                .trusted_markup(icons::SEND),
-        )
-}
+#[component]
+pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let input = NodeRef::<leptos::html::Textarea>::new();
 
-fn input(form: &Element) -> Option<HtmlTextAreaElement> {
-    dom::select(form, "textarea").map(JsCast::unchecked_into)
-}
+    // Keyboard focus goes to the box when the visitor opened the panel (not when the page did).
+    input.on_load(move |element| {
+        if chat.take_focus_request() {
+            let _ = element.focus();
+        }
+    });
 
-/// Typing: the send button is enabled once there is text, and the box fits its text.
-pub fn on_input(event: &Event) {
-    if let Some(form) = dom::closest(event, ".composer") {
-        refresh(&form);
-    }
-}
-
-pub fn on_keydown(chat: Chat, event: &KeyboardEvent, form: &Element) {
-    if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
-        event.prevent_default();
-        send(chat, form);
-    }
-}
-
-/// Sends what was typed (nothing when it is blank) and empties the box.
-pub fn send(chat: Chat, form: &Element) {
-    let Some(input) = input(form) else {
-        return;
+    let fit_height = move || {
+        if let Some(element) = input.get_untracked() {
+            let element: &web_sys::HtmlElement = &element;
+            let style = element.style();
+            let _ = style.set_property("height", "auto");
+            let height = [element.scroll_height().to_string().as_str(), "px"].concat();
+            let _ = style.set_property("height", &height);
+        }
     };
-    let value = input.value();
-    if value.trim().is_empty() {
-        return;
-    }
-    chat.send_text(value);
-    input.set_value("");
-    refresh(form);
-}
-
-fn refresh(form: &Element) {
-    let Some(input) = input(form) else {
-        return;
+    let send = move || {
+        let value = text.get_untracked();
+        if value.trim().is_empty() {
+            return;
+        }
+        chat.send_text(value);
+        text.set(String::new());
+        // Emptied now, not when the effect runs, so the box shrinks back at once.
+        if let Some(element) = input.get_untracked() {
+            element.set_value("");
+        }
+        fit_height();
     };
-    if let Some(send) = dom::select(form, ".send") {
-        dom::set_flag(&send, "disabled", input.value().trim().is_empty());
+    let on_keydown = move |event: KeyboardEvent| {
+        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+            event.prevent_default();
+            send();
+        }
+    };
+    view! {
+        <form
+            class="composer"
+            data-testid="composer"
+            on:submit=move |event| {
+                event.prevent_default();
+                send();
+            }
+        >
+            <textarea
+                rows="1"
+                data-testid="composer-input"
+                node_ref=input
+                aria-label=t.composer_label
+                placeholder=t.composer_placeholder
+                maxlength="4000"
+                prop:value=move || text.get()
+                on:input=move |event| {
+                    text.set(event_target_value(&event));
+                    fit_height();
+                }
+                on:keydown=on_keydown
+            ></textarea>
+            <button
+                type="submit"
+                class="send"
+                data-testid="send"
+                aria-label=t.send
+                disabled=move || text.with(|t| t.trim().is_empty())
+            >
+                {icons::send()}
+            </button>
+        </form>
     }
-    let element: &HtmlElement = &input;
-    let style = element.style();
-    let _ = style.set_property("height", "auto");
-    let _ = style.set_property(
-        "height",
-        &[&element.scroll_height().to_string(), "px"].concat(),
-    );
 }

@@ -1,63 +1,19 @@
 //! The panel's header: avatar and name of whoever answers (robot, agent, or the configured
 //! title), the state of the conversation, and the actions that fit it.
 
-use crate::reactive::*;
+use leptos::prelude::*;
 
-use super::{avatar, icons};
+use super::{icons, Avatar};
 use crate::app::Chat;
-use crate::dom::{self, el, El};
 use crate::i18n::Texts;
 use crate::state::Phase;
 
-pub fn header(chat: Chat, t: &'static Texts) -> El {
+#[component]
+pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
     let title = chat.config().title;
-    let header = el("header")
-        .class("header")
-        .testid("header")
-        .child(el("span").class("avatar").attr("aria-hidden", "true"))
-        .child(
-            el("div")
-                .class("who")
-                .child(
-                    el("h2")
-                        .class("name")
-                        .attr("id", "udesk-title")
-                        .testid("header-name"),
-                )
-                .child(el("div").class("status").testid("header-status")),
-        )
-        .child(
-            el("button")
-                .attr("type", "button")
-                .class("action")
-                .testid("talk-to-person")
-                .attr("data-action", "ask-person")
-                .attr("hidden", "")
-                .text(t.talk_to_person),
-        )
-        .child(
-            el("button")
-                .attr("type", "button")
-                .class("action")
-                .testid("rate-service")
-                .attr("aria-label", t.rate_service)
-                .attr("data-action", "invite-survey")
-                .attr("hidden", "")
-                .text(t.rate_short),
-        )
-        .child(
-            el("button")
-                .attr("type", "button")
-                .class("icon-button")
-                .testid("close")
-                .attr("aria-label", t.close_chat)
-                .attr("data-action", "close")
-                .trusted_markup(icons::CLOSE),
-        );
-    let element = header.element().clone();
-    Effect::new(move |_| {
-        let busy = chat.busy.get();
-        let (name, avatar_url, status, can_ask, can_rate) = chat.conv.with(|c| {
+    // Who answers: (name, avatar, status).
+    let who = Memo::new(move |_| {
+        chat.conv.with(|c| {
             let s = &c.session;
             let profile = match s.phase {
                 Phase::Agent => s.agent.clone(),
@@ -77,28 +33,59 @@ pub fn header(chat: Chat, t: &'static Texts) -> El {
                 Phase::Closed => t.event_close,
                 Phase::Idle => t.connecting,
             };
-            let can_ask = s.can_ask_for_person() && s.phase != Phase::Idle;
-            (name, profile.avatar, status, can_ask, s.can_invite_survey())
-        });
-        if let Some(old) = dom::select(&element, ".avatar") {
-            let new = avatar(avatar_url.as_deref(), &name).into_element();
-            let same = old.outer_html() == new.outer_html();
-            if !same {
-                let _ = old.replace_with_with_node_1(&new);
-            }
-        }
-        for (selector, text) in [(".name", name.as_str()), (".status", status)] {
-            if let Some(e) = dom::select(&element, selector) {
-                dom::set_text(&e, text);
-            }
-        }
-        if let Some(ask) = dom::select(&element, "[data-action=ask-person]") {
-            dom::set_flag(&ask, "hidden", !can_ask);
-            dom::set_flag(&ask, "disabled", busy);
-        }
-        if let Some(rate) = dom::select(&element, "[data-action=invite-survey]") {
-            dom::set_flag(&rate, "hidden", !can_rate);
-        }
+            (name, profile.avatar, status)
+        })
     });
-    header
+    let can_ask = move || {
+        chat.conv
+            .with(|c| c.session.can_ask_for_person() && c.session.phase != Phase::Idle)
+    };
+    let can_rate = move || chat.conv.with(|c| c.session.can_invite_survey());
+    view! {
+        <header class="header" data-testid="header">
+            {move || {
+                let (name, avatar, _) = who.get();
+                view! { <Avatar url=avatar name/> }
+            }}
+            <div class="who">
+                <h2 class="name" id="udesk-title" data-testid="header-name">
+                    {move || who.with(|w| w.0.clone())}
+                </h2>
+                <div class="status" data-testid="header-status">
+                    {move || who.with(|w| w.2)}
+                </div>
+            </div>
+            <Show when=can_ask>
+                <button
+                    type="button"
+                    class="action"
+                    data-testid="talk-to-person"
+                    disabled=move || chat.busy.get()
+                    on:click=move |_| chat.ask_for_person()
+                >
+                    {t.talk_to_person}
+                </button>
+            </Show>
+            <Show when=can_rate>
+                <button
+                    type="button"
+                    class="action"
+                    data-testid="rate-service"
+                    aria-label=t.rate_service
+                    on:click=move |_| chat.invite_survey()
+                >
+                    {t.rate_short}
+                </button>
+            </Show>
+            <button
+                type="button"
+                class="icon-button"
+                data-testid="close"
+                aria-label=t.close_chat
+                on:click=move |_| chat.close_panel()
+            >
+                {icons::close()}
+            </button>
+        </header>
+    }
 }

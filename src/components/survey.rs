@@ -1,121 +1,236 @@
 //! The satisfaction survey card, in the style Udesk asks for: text buttons, emoji faces, or
 //! stars. Each option has its own remark rule (hidden, optional, required) and quick tags; the
 //! card is submitted once to `/v1/surveys` and then thanks the visitor.
-//!
-//! Built once per revision like every transcript row (see [`super::messages`]). While the visitor
-//! answers, the card's own elements hold the answer (the checked option, the pressed tags, the
-//! remark box); after each click or keystroke [`show_choice`] or [`update_submit`] bring the rest
-//! in line (lit stars, description, tags, the remark's rule, whether it can be sent). A recorded
-//! answer gives the entry a new revision, which shows the thanks.
 
-use crate::reactive::{spawn_local, *};
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
 use udesk_protocol::survey::{RemarkOption, ShowType, SurveyChoice, SurveyOptions};
-use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlTextAreaElement};
 
 use crate::app::Chat;
-use crate::dom::{self, el, El};
 use crate::format::{leading_emoji, survey_face as face};
 use crate::i18n::Texts;
-use crate::state::{Body, Entry, SurveyState};
 
-fn style_name(options: &SurveyOptions) -> &'static str {
-    match options.style() {
+/// The card: the form, or the thanks once an answer is recorded (the entry's next revision).
+#[component]
+pub fn SurveyCard(
+    chat: Chat,
+    t: &'static Texts,
+    /// The transcript entry's key (where the answer is recorded).
+    key: String,
+    /// The session it rates.
+    im_sub_session_id: u64,
+    options: SurveyOptions,
+    /// The option chosen, once submitted.
+    submitted: Option<u64>,
+) -> impl IntoView {
+    let style = match options.style() {
         ShowType::Expression => "expression",
         ShowType::Star => "star",
         _ => "text",
+    };
+    let content = match submitted {
+        Some(option_id) => Either::Left(view! {
+            <p class="thanks" role="status" data-testid="survey-thanks" data-option-id=option_id.to_string()>
+                {t.survey_thanks}
+            </p>
+        }),
+        None => Either::Right(view! { <SurveyForm chat t key im_sub_session_id options style/> }),
+    };
+    view! {
+        <section
+            class="survey"
+            data-testid="survey"
+            data-style=style
+            data-session=im_sub_session_id.to_string()
+            aria-label=t.survey_title
+        >
+            {content}
+        </section>
     }
 }
 
-/// The card of a survey entry.
-pub fn card(entry: &Entry, t: &Texts) -> El {
-    let Body::Survey {
-        im_sub_session_id,
-        options,
-        state,
-    } = &entry.body
-    else {
-        return el("section");
-    };
-    let style = style_name(options);
-    let section = el("section")
-        .class("survey")
-        .testid("survey")
-        .attr("data-style", style)
-        .attr("data-session", &im_sub_session_id.to_string())
-        .attr("data-entry", &entry.key)
-        .attr("aria-label", t.survey_title);
-    if let SurveyState::Submitted { option_id } = state {
-        return section.child(
-            el("p")
-                .class("thanks")
-                .attr("role", "status")
-                .testid("survey-thanks")
-                .attr("data-option-id", &option_id.to_string())
-                .text(t.survey_thanks),
-        );
-    }
+/// The options, the chosen option's description and tags, the remark box when its rule asks for
+/// one, and the submit button.
+#[component]
+fn SurveyForm(
+    chat: Chat,
+    t: &'static Texts,
+    key: String,
+    im_sub_session_id: u64,
+    options: SurveyOptions,
+    style: &'static str,
+) -> impl IntoView {
+    let star = style == "star";
     let choices = options.choices();
     let count = choices.len();
-    let mut buttons: Vec<El> = choices
-        .iter()
-        .enumerate()
-        .map(|(index, choice)| option_button(index, choice, count, style, t))
-        .collect();
-    // Udesk lists options best first; stars read worst (left) to best (right).
-    if style == "star" {
-        buttons.reverse();
-    }
-    let mut fieldset = el("fieldset")
-        .attr("role", "radiogroup")
-        .testid("survey-options")
-        .child(
-            el("legend")
-                .testid("survey-title")
-                .text(options.title.as_deref().unwrap_or(t.survey_title)),
-        );
-    for button in buttons {
-        fieldset = fieldset.child(button);
-    }
-    let card = section
-        .child(fieldset)
-        .child(
-            el("p")
-                .class("desc")
-                .testid("survey-desc")
-                .attr("hidden", ""),
-        )
-        .child(
-            el("div")
-                .class("tags")
-                .testid("survey-tags")
-                .attr("hidden", ""),
-        )
-        .child(el("textarea").testid("survey-remark").attr("hidden", ""))
-        .child(
-            el("p")
-                .class("error")
-                .attr("role", "alert")
-                .attr("hidden", "")
-                .text(t.survey_failed),
-        )
-        .child(
-            el("button")
-                .attr("type", "button")
-                .class("submit")
-                .testid("survey-submit")
-                .attr("data-action", "survey-submit")
-                .text(t.survey_submit),
-        );
     let preselected = options
         .default_choice()
-        .filter(|id| choices.iter().any(|c| c.id == *id));
-    show_choice(card.element(), options, preselected, t);
-    card
+        .and_then(|id| choices.iter().position(|c| c.id == id));
+    // The chosen option, by its position in `choices`.
+    let chosen = RwSignal::new(preselected);
+    let remark = RwSignal::new(String::new());
+    // Pressed tags, by name: a tag of the same name stays pressed when the option changes.
+    let tags = RwSignal::new(Vec::<String>::new());
+    let sending = RwSignal::new(false);
+    let failed = RwSignal::new(false);
+    let choices = StoredValue::new(choices);
+    let with_choice = move |f: &dyn Fn(&SurveyChoice) -> bool| {
+        chosen
+            .get()
+            .is_some_and(|p| choices.with_value(|cs| f(&cs[p])))
+    };
+    let rule = move || {
+        chosen.get().map_or(RemarkOption::Hide, |p| {
+            choices.with_value(|cs| cs[p].remark.clone())
+        })
+    };
+    let required = move || rule() == RemarkOption::Required;
+    // The pressed tags the chosen option offers.
+    let pressed = move || -> Vec<String> {
+        let Some(p) = chosen.get() else {
+            return Vec::new();
+        };
+        choices.with_value(|cs| {
+            tags.with(|pressed| {
+                cs[p]
+                    .tags
+                    .iter()
+                    .filter(|tag| pressed.contains(tag))
+                    .cloned()
+                    .collect()
+            })
+        })
+    };
+    let can_submit = move || {
+        chosen.get().is_some()
+            && !sending.get()
+            && (!required() || !remark.with(|r| r.trim().is_empty()) || !pressed().is_empty())
+    };
+    let key = StoredValue::new(key);
+    let submit = move || {
+        let Some(p) = chosen.get_untracked() else {
+            return;
+        };
+        if !can_submit() {
+            return;
+        }
+        let (option_id, rule) = choices.with_value(|cs| (cs[p].id, cs[p].remark.clone()));
+        let mut text = pressed().join(", ");
+        let typed = remark.get_untracked();
+        let typed = typed.trim();
+        if !typed.is_empty() {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(typed);
+        }
+        let remark = (rule != RemarkOption::Hide && !text.is_empty()).then_some(text);
+        sending.set(true);
+        failed.set(false);
+        let key = key.get_value();
+        spawn_local(async move {
+            if chat
+                .submit_survey(key, im_sub_session_id, option_id, remark)
+                .await
+                .is_err()
+            {
+                failed.set(true);
+            }
+            sending.set(false);
+        });
+    };
+
+    let mut buttons = choices.with_value(|cs| {
+        cs.iter()
+            .enumerate()
+            .map(|(index, choice)| {
+                view! { <OptionButton t choice=choice.clone() index count style chosen/> }
+            })
+            .collect::<Vec<_>>()
+    });
+    // Udesk lists options best first; stars read worst (left) to best (right).
+    if star {
+        buttons.reverse();
+    }
+    // Stars show no words of their own: name the chosen option under them.
+    let description = move || {
+        let p = chosen.get()?;
+        let words = choices.with_value(|cs| {
+            let c = &cs[p];
+            match (star, &c.desc) {
+                (true, Some(desc)) => Some([c.text.as_str(), " · ", desc].concat()),
+                (true, None) => Some(c.text.clone()),
+                (false, desc) => desc.clone(),
+            }
+        })?;
+        Some(view! { <p class="desc" data-testid="survey-desc">{words}</p> })
+    };
+    let offered_tags = move || {
+        let p = chosen.get()?;
+        let offered = choices.with_value(|cs| cs[p].tags.clone());
+        (!offered.is_empty()).then(|| {
+            view! {
+                <div class="tags" data-testid="survey-tags">
+                    {offered.into_iter().map(|tag| view! { <TagChip tag tags/> }).collect_view()}
+                </div>
+            }
+        })
+    };
+    let label = move || {
+        if required() {
+            t.survey_remark_required
+        } else {
+            t.survey_remark
+        }
+    };
+    let placeholder = options.remark.clone();
+    view! {
+        <fieldset role="radiogroup" data-testid="survey-options">
+            <legend data-testid="survey-title">
+                {options.title.clone().unwrap_or_else(|| t.survey_title.to_owned())}
+            </legend>
+            {buttons}
+        </fieldset>
+        {description}
+        {offered_tags}
+        <Show when=move || with_choice(&|c| c.remark != RemarkOption::Hide)>
+            <textarea
+                data-testid="survey-remark"
+                aria-required=move || if required() { "true" } else { "false" }
+                aria-label=label
+                placeholder={
+                    let placeholder = placeholder.clone();
+                    move || placeholder.clone().unwrap_or_else(|| label().to_owned())
+                }
+                prop:value=move || remark.get()
+                on:input=move |e| remark.set(event_target_value(&e))
+            ></textarea>
+        </Show>
+        {move || failed.get().then(|| view! { <p class="error" role="alert">{t.survey_failed}</p> })}
+        <button
+            type="button"
+            class="submit"
+            data-testid="survey-submit"
+            disabled=move || !can_submit()
+            on:click=move |_| submit()
+        >
+            {t.survey_submit}
+        </button>
+    }
 }
 
-/// One option: the same element for the three styles; what differs is its class, glyph and words.
-fn option_button(index: usize, choice: &SurveyChoice, count: usize, style: &str, t: &Texts) -> El {
+/// One option: the same button for the three styles; what differs is its class, glyph and words.
+#[component]
+fn OptionButton(
+    t: &'static Texts,
+    choice: SurveyChoice,
+    /// Its position in Udesk's order (best first).
+    index: usize,
+    count: usize,
+    style: &'static str,
+    chosen: RwSignal<Option<usize>>,
+) -> impl IntoView {
     let (class, glyph, words, label) = match style {
         "star" => (
             "star",
@@ -126,223 +241,56 @@ fn option_button(index: usize, choice: &SurveyChoice, count: usize, style: &str,
         "expression" => {
             let (emoji, words) = leading_emoji(&choice.text);
             let glyph = emoji.unwrap_or_else(|| face(count - 1 - index, count));
-            ("opt face", Some(glyph), Some(words), choice.text.clone())
+            (
+                "opt face",
+                Some(glyph),
+                Some(words.to_owned()),
+                choice.text.clone(),
+            )
         }
-        _ => ("opt", None, Some(choice.text.as_str()), choice.text.clone()),
+        _ => ("opt", None, Some(choice.text.clone()), choice.text.clone()),
     };
-    el("button")
-        .attr("type", "button")
-        .attr("role", "radio")
-        .class(class)
-        .testid("survey-option")
-        .attr("data-action", "survey-option")
-        .attr("data-option-id", &choice.id.to_string())
-        .attr("data-index", &index.to_string())
-        .attr("aria-checked", "false")
-        .attr("aria-label", &label)
-        .attr("title", &choice.text)
-        .child_opt(glyph.map(|g| el("span").attr("aria-hidden", "true").text(g)))
-        .child_opt(words.map(|w| el("span").class("words").text(w)))
-}
-
-/// The survey of the card `card` (from its entry) and the session it rates.
-fn entry_of(chat: Chat, card: &Element) -> Option<(SurveyOptions, u64)> {
-    let key = card.get_attribute("data-entry")?;
-    chat.conv.with_untracked(|c| match &c.entry(&key)?.body {
-        Body::Survey {
-            options,
-            im_sub_session_id,
-            ..
-        } => Some((options.clone(), *im_sub_session_id)),
-        _ => None,
-    })
-}
-
-/// The checked option's id.
-fn selected(card: &Element) -> Option<u64> {
-    dom::select(card, "[aria-checked=true]")?
-        .get_attribute("data-option-id")?
-        .parse()
-        .ok()
-}
-
-fn chosen(card: &Element, options: &SurveyOptions) -> Option<SurveyChoice> {
-    options.choice(selected(card)?)
-}
-
-/// A click on an option, a tag or the submit button of a card.
-pub fn on_click(chat: Chat, target: &Element, action: &str) {
-    let Some(card) = target.closest(".survey").ok().flatten() else {
-        return;
-    };
-    let Some((options, im_sub_session_id)) = entry_of(chat, &card) else {
-        return;
-    };
-    match action {
-        "survey-option" => {
-            let id = target
-                .get_attribute("data-option-id")
-                .and_then(|id| id.parse().ok());
-            show_choice(&card, &options, id, chat.texts_untracked());
-        }
-        "survey-tag" => {
-            let pressed = target.get_attribute("aria-pressed").as_deref() == Some("true");
-            let _ = target.set_attribute("aria-pressed", if pressed { "false" } else { "true" });
-            update_submit(&card, &options);
-        }
-        "survey-submit" => submit(chat, card, &options, im_sub_session_id),
-        _ => {}
+    let glyph = glyph.map(str::to_owned);
+    let star = style == "star";
+    view! {
+        <button
+            type="button"
+            role="radio"
+            class=class
+            class:on=move || star && chosen.get().is_some_and(|p| index >= p)
+            data-testid="survey-option"
+            data-option-id=choice.id.to_string()
+            aria-checked=move || if chosen.get() == Some(index) { "true" } else { "false" }
+            aria-label=label
+            title=choice.text
+            on:click=move |_| chosen.set(Some(index))
+        >
+            {glyph.map(|g| view! { <span aria-hidden="true">{g}</span> })}
+            {words.map(|w| view! { <span class="words">{w}</span> })}
+        </button>
     }
 }
 
-/// Typing in a remark box.
-pub fn on_input(chat: Chat, event: &web_sys::Event) {
-    if let Some(card) = dom::closest(event, ".survey") {
-        if let Some((options, _)) = entry_of(chat, &card) {
-            update_submit(&card, &options);
-        }
-    }
-}
-
-/// Checks option `id` and shows what comes with it: the lit stars, its description, its tags
-/// (a tag of the same name stays pressed) and its remark rule.
-fn show_choice(card: &Element, options: &SurveyOptions, id: Option<u64>, t: &Texts) {
-    let choices = options.choices();
-    let position = id.and_then(|id| choices.iter().position(|c| c.id == id));
-    let star = style_name(options) == "star";
-    for button in dom::select_all(card, "[data-action=survey-option]") {
-        let index: Option<usize> = button
-            .get_attribute("data-index")
-            .and_then(|i| i.parse().ok());
-        let checked = index.is_some() && index == position;
-        let _ = button.set_attribute("aria-checked", if checked { "true" } else { "false" });
-        if star {
-            let lit = matches!((index, position), (Some(i), Some(p)) if i >= p);
-            button.set_class_name(if lit { "star on" } else { "star" });
-        }
-    }
-    let choice = position.map(|p| &choices[p]);
-
-    // Stars show no words of their own: name the chosen option under them.
-    let words = choice.and_then(|c| match (star, &c.desc) {
-        (true, Some(desc)) => Some([c.text.as_str(), " · ", desc].concat()),
-        (true, None) => Some(c.text.clone()),
-        (false, desc) => desc.clone(),
-    });
-    if let Some(desc) = dom::select(card, ".desc") {
-        desc.set_text_content(words.as_deref());
-        dom::set_flag(&desc, "hidden", words.is_none());
-    }
-
-    if let Some(tags) = dom::select(card, ".tags") {
-        let pressed: Vec<String> = dom::select_all(&tags, "[aria-pressed=true]")
-            .iter()
-            .filter_map(|tag| tag.text_content())
-            .collect();
-        tags.set_text_content(None);
-        let offered = choice.map_or(&[][..], |c| &c.tags[..]);
-        for tag in offered {
-            let chip = el("button")
-                .attr("type", "button")
-                .class("chip")
-                .testid("survey-tag")
-                .attr("data-action", "survey-tag")
-                .attr(
-                    "aria-pressed",
-                    if pressed.contains(tag) {
-                        "true"
-                    } else {
-                        "false"
-                    },
-                )
-                .text(tag);
-            let _ = tags.append_child(chip.element());
-        }
-        dom::set_flag(&tags, "hidden", offered.is_empty());
-    }
-
-    if let Some(remark) = dom::select(card, "textarea") {
-        let rule = choice.map_or(RemarkOption::Hide, |c| c.remark.clone());
-        let required = rule == RemarkOption::Required;
-        let label = if required {
-            t.survey_remark_required
-        } else {
-            t.survey_remark
-        };
-        dom::set_flag(&remark, "hidden", rule == RemarkOption::Hide);
-        let _ = remark.set_attribute("aria-required", if required { "true" } else { "false" });
-        let _ = remark.set_attribute("aria-label", label);
-        let _ = remark.set_attribute("placeholder", options.remark.as_deref().unwrap_or(label));
-    }
-    update_submit(card, options);
-}
-
-/// The remark the visitor typed.
-fn typed_remark(card: &Element) -> String {
-    dom::select(card, "textarea")
-        .map(|t| t.unchecked_into::<HtmlTextAreaElement>().value())
-        .unwrap_or_default()
-}
-
-fn pressed_tags(card: &Element) -> Vec<String> {
-    dom::select_all(card, ".tags [aria-pressed=true]")
-        .iter()
-        .filter_map(|tag| tag.text_content())
-        .collect()
-}
-
-/// Whether the card can be sent: an option is checked, nothing is on its way, and a required
-/// remark is given (a pressed tag counts).
-fn can_submit(card: &Element, options: &SurveyOptions) -> bool {
-    let Some(choice) = chosen(card, options) else {
-        return false;
-    };
-    !card.has_attribute("data-sending")
-        && (choice.remark != RemarkOption::Required
-            || !typed_remark(card).trim().is_empty()
-            || !pressed_tags(card).is_empty())
-}
-
-fn update_submit(card: &Element, options: &SurveyOptions) {
-    if let Some(submit) = dom::select(card, ".submit") {
-        dom::set_flag(&submit, "disabled", !can_submit(card, options));
-    }
-}
-
-fn submit(chat: Chat, card: Element, options: &SurveyOptions, im_sub_session_id: u64) {
-    let (Some(choice), true) = (chosen(&card, options), can_submit(&card, options)) else {
-        return;
-    };
-    let Some(key) = card.get_attribute("data-entry") else {
-        return;
-    };
-    let mut text = pressed_tags(&card).join(", ");
-    let typed = typed_remark(&card);
-    let typed = typed.trim();
-    if !typed.is_empty() {
-        if !text.is_empty() {
-            text.push_str(": ");
-        }
-        text.push_str(typed);
-    }
-    let remark = (choice.remark != RemarkOption::Hide && !text.is_empty()).then_some(text);
-    let _ = card.set_attribute("data-sending", "");
-    let error = dom::select(&card, ".error");
-    if let Some(error) = &error {
-        dom::set_flag(error, "hidden", true);
-    }
-    update_submit(&card, options);
-    let options = options.clone();
-    spawn_local(async move {
-        let result = chat
-            .submit_survey(key, im_sub_session_id, choice.id, remark)
-            .await;
-        if result.is_err() {
-            let _ = card.remove_attribute("data-sending");
-            if let Some(error) = &error {
-                dom::set_flag(error, "hidden", false);
+/// A quick tag of the chosen option; pressing it again releases it.
+#[component]
+fn TagChip(tag: String, tags: RwSignal<Vec<String>>) -> impl IntoView {
+    let name = StoredValue::new(tag.clone());
+    let pressed = move || name.with_value(|n| tags.with(|ts| ts.contains(n)));
+    view! {
+        <button
+            type="button"
+            class="chip"
+            data-testid="survey-tag"
+            aria-pressed=move || if pressed() { "true" } else { "false" }
+            on:click=move |_| {
+                let name = name.get_value();
+                tags.update(|ts| match ts.iter().position(|x| *x == name) {
+                    Some(i) => drop(ts.remove(i)),
+                    None => ts.push(name),
+                })
             }
-            update_submit(&card, &options);
-        }
-    });
+        >
+            {tag}
+        </button>
+    }
 }
