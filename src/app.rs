@@ -137,7 +137,7 @@ impl Chat {
         self.inner.with_value(|i| i.api.clone())
     }
 
-    /// The phrases of the current language. Not tracked: the root view renders everything again
+    /// The phrases of the current language. Not tracked: the user interface is mounted anew
     /// when the language changes.
     pub fn texts_untracked(&self) -> &'static Texts {
         self.locale.get_untracked().texts()

@@ -6,9 +6,9 @@
 //! JavaScript realm and could patch `attachShadow` before the widget loads), while an open one
 //! lets browser tests, accessibility checkers and the host's own scripts reach the widget.
 
+use leptos::mount::mount_to;
 use leptos::prelude::*;
-use std::cell::Cell;
-use std::rc::Rc;
+use std::any::Any;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
 
@@ -32,8 +32,9 @@ const HOST_STYLE: &str =
 pub struct WidgetHandle {
     chat: Chat,
     host: HtmlElement,
-    /// The mounted Leptos app; dropping it unmounts the app and stops its effects and tasks.
-    mounted: Option<Box<dyn std::any::Any>>,
+    /// The reactive owner of the controller and of the effect that mounts the user interface;
+    /// cleaning it up stops them and unmounts the interface.
+    owner: Owner,
 }
 
 /// Mounts the widget. `config_json` is the configuration object as JSON (see
@@ -61,21 +62,25 @@ pub fn mount(config_json: &str, emit: Option<js_sys::Function>) -> Result<Widget
     let container: HtmlElement = document.create_element("div")?.dyn_into()?;
     shadow.append_child(&container)?;
 
-    // The controller is created inside the app's reactive owner, so its effects end with it.
-    let created = Rc::new(Cell::new(None));
-    let slot = created.clone();
-    let mounted = leptos::mount::mount_to(container, move || {
+    // wasm-bindgen-futures drives the reactive system (an error means it already does).
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    let owner = Owner::new();
+    let chat = owner.with(|| {
         let chat = Chat::new(config, emit);
-        slot.set(Some(chat));
-        view! { <Widget chat/> }
+        // The user interface, mounted into the shadow root, and mounted anew in another language
+        // (words are not reactive one by one: that would cost code in every component). The
+        // effect keeps the mounted app; dropping it unmounts the app and disposes its owner.
+        Effect::new(move |previous: Option<Box<dyn Any>>| {
+            drop(previous);
+            let locale = chat.locale.get();
+            let container = container.clone();
+            let mounted = untrack(|| mount_to(container, move || view! { <Widget chat locale/> }));
+            Box::new(mounted) as Box<dyn Any>
+        });
+        chat
     });
-    let chat = created.take().ok_or("the widget did not start")?;
     chat.boot();
-    Ok(WidgetHandle {
-        chat,
-        host,
-        mounted: Some(Box::new(mounted)),
-    })
+    Ok(WidgetHandle { chat, host, owner })
 }
 
 #[wasm_bindgen]
@@ -108,7 +113,7 @@ impl WidgetHandle {
     /// Removes the widget from the page.
     pub fn unmount(&mut self) {
         self.chat.shutdown();
-        self.mounted = None;
+        self.owner.cleanup();
         self.host.remove();
     }
 }

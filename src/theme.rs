@@ -130,6 +130,7 @@ const RULES: &str = r#"
 .launcher.labelled{padding:0 calc(var(--u-launcher-size)/3.5)}
 .udesk-root[data-position=left] .launcher{right:auto;left:var(--u-offset)}
 .launcher svg{width:26px;height:26px;flex:none}
+.launcher[aria-expanded=true] .i-chat,.launcher[aria-expanded=false] .i-close{display:none}
 .badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:var(--u-danger);color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center;border:2px solid var(--u-bg)}
 .panel{position:fixed;z-index:var(--u-z-index);right:var(--u-offset);bottom:calc(var(--u-offset) + var(--u-launcher-size) + 12px);width:var(--u-panel-width);height:min(var(--u-panel-height),calc(100vh - var(--u-launcher-size) - 2*var(--u-offset) - 24px));display:flex;flex-direction:column;overflow:hidden;background:var(--u-bg);color:var(--u-text);border:1px solid var(--u-border);border-radius:var(--u-radius);box-shadow:var(--u-shadow);animation:udesk-in .18s ease-out}
 .udesk-root[data-position=left] .panel{right:auto;left:var(--u-offset)}

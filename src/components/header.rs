@@ -55,7 +55,7 @@ pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
                     {move || who.with(|w| w.2)}
                 </div>
             </div>
-            <Show when=can_ask>
+            {move || can_ask().then(|| view! {
                 <button
                     type="button"
                     class="action"
@@ -65,8 +65,8 @@ pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
                 >
                     {t.talk_to_person}
                 </button>
-            </Show>
-            <Show when=can_rate>
+                        })}
+            {move || can_rate().then(|| view! {
                 <button
                     type="button"
                     class="action"
@@ -76,7 +76,7 @@ pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
                 >
                     {t.rate_short}
                 </button>
-            </Show>
+                        })}
             <button
                 type="button"
                 class="icon-button"

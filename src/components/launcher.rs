@@ -1,7 +1,6 @@
 //! The launcher: a round button in a corner that opens and closes the panel, with the unread
 //! count as a badge and in its accessible name.
 
-use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::icons;
@@ -36,16 +35,16 @@ pub fn Launcher(chat: Chat, t: &'static Texts) -> impl IntoView {
             aria-haspopup="dialog"
             on:click=move |_| chat.toggle()
         >
-            // The icon says what a click does: open the chat, or close it.
-            {move || {
-                if chat.open.get() { Either::Left(icons::close()) } else { Either::Right(icons::chat()) }
-            }}
+            // The icon says what a click does: open the chat, or close it (the stylesheet shows
+            // the one that fits `aria-expanded`).
+            {icons::chat()}
+            {icons::close()}
             {label.map(|label| view! { <span data-testid="launcher-label">{label}</span> })}
-            <Show when=move || { unread() > 0 && !chat.open.get() }>
+            {move || (unread() > 0 && !chat.open.get()).then(|| view! {
                 <span class="badge" data-testid="unread-badge" aria-hidden="true">
                     {move || unread().min(99).to_string()}
                 </span>
-            </Show>
+                        })}
         </button>
     }
 }

@@ -26,12 +26,13 @@ use leptos::prelude::*;
 use udesk_protocol::Content;
 
 use crate::app::Chat;
-use crate::i18n::Texts;
+use crate::i18n::{Locale, Texts};
 use crate::safe_html::strip_tags;
 
-/// The whole widget inside the shadow root.
+/// The whole widget inside the shadow root, in one language.
 #[component]
-pub fn Widget(chat: Chat) -> impl IntoView {
+pub fn Widget(chat: Chat, locale: Locale) -> impl IntoView {
+    let t = locale.texts();
     let config = chat.config();
     let position = match config.position {
         crate::config::Position::Left => "left",
@@ -45,19 +46,10 @@ pub fn Widget(chat: Chat) -> impl IntoView {
             data-theme=config.theme.as_attr()
             data-position=position
             data-open=move || if chat.open.get() { "true" } else { "false" }
-            lang=move || chat.locale.get().tag()
+            lang=locale.tag()
         >
-            // Words are not reactive one by one (that costs code in every component): a language
-            // change renders the widget again.
-            {move || {
-                let t = chat.locale.get().texts();
-                view! {
-                    <launcher::Launcher chat t/>
-                    <Show when=move || chat.open.get()>
-                        <panel::Panel chat t/>
-                    </Show>
-                }
-            }}
+            <launcher::Launcher chat t/>
+            {move || chat.open.get().then(|| view! { <panel::Panel chat t/> })}
         </div>
     }
 }
@@ -127,7 +119,7 @@ pub mod icons {
 
     pub fn chat() -> impl IntoView {
         view! {
-            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+            <svg class="i-chat" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
                 <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/>
             </svg>
         }
@@ -135,7 +127,7 @@ pub mod icons {
 
     pub fn close() -> impl IntoView {
         view! {
-            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true">
+            <svg class="i-close" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true">
                 <path d="M6 6l12 12M18 6L6 18"/>
             </svg>
         }

@@ -59,11 +59,11 @@ fn ConnectionBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
         )
     };
     view! {
-        <Show when=down>
+        {move || down().then(|| view! {
             <div class="banner" role="status" data-testid="connection-banner">
                 {t.offline}
             </div>
-        </Show>
+                })}
     }
 }
 
@@ -73,7 +73,7 @@ fn QueueBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
     let queued = move || chat.conv.with(|c| c.session.phase == Phase::Queued);
     let count = move || chat.conv.with(|c| c.session.queue_count);
     view! {
-        <Show when=queued>
+        {move || queued().then(|| view! {
             <div class="banner" role="status" data-testid="queue-banner">
                 <span
                     class="grow"
@@ -86,7 +86,7 @@ fn QueueBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
                     }}
                 </span>
             </div>
-        </Show>
+                })}
     }
 }
 
@@ -95,7 +95,7 @@ fn QueueBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
 fn NoAgentBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
     let shown = move || chat.conv.with(|c| c.session.no_agent);
     view! {
-        <Show when=shown>
+        {move || shown().then(|| view! {
             <div class="banner" role="status" data-testid="no-agent-banner">
                 <span class="grow">{t.no_agent}</span>
                 <button
@@ -114,7 +114,7 @@ fn NoAgentBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
                     {t.try_again}
                 </button>
             </div>
-        </Show>
+                })}
     }
 }
 

@@ -194,7 +194,7 @@ fn SurveyForm(
         </fieldset>
         {description}
         {offered_tags}
-        <Show when=move || with_choice(&|c| c.remark != RemarkOption::Hide)>
+        {move || (with_choice(&|c| c.remark != RemarkOption::Hide)).then(|| view! {
             <textarea
                 data-testid="survey-remark"
                 aria-required=move || if required() { "true" } else { "false" }
@@ -206,7 +206,7 @@ fn SurveyForm(
                 prop:value=move || remark.get()
                 on:input=move |e| remark.set(event_target_value(&e))
             ></textarea>
-        </Show>
+                })}
         {move || failed.get().then(|| view! { <p class="error" role="alert">{t.survey_failed}</p> })}
         <button
             type="button"
