@@ -11,7 +11,9 @@ use crate::i18n::Texts;
 
 #[component]
 pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
-    let text = RwSignal::new(String::new());
+    // Whether the box is empty (the send button is disabled then); the text itself stays in the
+    // box until it is sent.
+    let empty = RwSignal::new(true);
     let input = NodeRef::<leptos::html::Textarea>::new();
 
     // Keyboard focus goes to the box when the visitor opened the panel (not when the page did).
@@ -31,16 +33,16 @@ pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
         }
     };
     let send = move || {
-        let value = text.get_untracked();
+        let Some(element) = input.get_untracked() else {
+            return;
+        };
+        let value = element.value();
         if value.trim().is_empty() {
             return;
         }
         chat.send_text(value);
-        text.set(String::new());
-        // Emptied now, not when the effect runs, so the box shrinks back at once.
-        if let Some(element) = input.get_untracked() {
-            element.set_value("");
-        }
+        element.set_value("");
+        empty.set(true);
         fit_height();
     };
     let on_keydown = move |event: KeyboardEvent| {
@@ -65,9 +67,8 @@ pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
                 aria-label=t.composer_label
                 placeholder=t.composer_placeholder
                 maxlength="4000"
-                prop:value=move || text.get()
                 on:input=move |event| {
-                    text.set(event_target_value(&event));
+                    empty.set(event_target_value(&event).trim().is_empty());
                     fit_height();
                 }
                 on:keydown=on_keydown
@@ -77,7 +78,7 @@ pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
                 class="send"
                 data-testid="send"
                 aria-label=t.send
-                disabled=move || text.with(|t| t.trim().is_empty())
+                disabled=move || empty.get()
             >
                 {icons::send()}
             </button>

@@ -55,28 +55,26 @@ pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
                     {move || who.with(|w| w.2)}
                 </div>
             </div>
-            {move || can_ask().then(|| view! {
-                <button
+            <button
                     type="button"
                     class="action"
                     data-testid="talk-to-person"
+                    hidden=move || !can_ask()
                     disabled=move || chat.busy.get()
                     on:click=move |_| chat.ask_for_person()
                 >
                     {t.talk_to_person}
                 </button>
-                        })}
-            {move || can_rate().then(|| view! {
                 <button
                     type="button"
                     class="action"
                     data-testid="rate-service"
+                    hidden=move || !can_rate()
                     aria-label=t.rate_service
                     on:click=move |_| chat.invite_survey()
                 >
                     {t.rate_short}
                 </button>
-                        })}
             <button
                 type="button"
                 class="icon-button"

@@ -40,11 +40,14 @@ pub fn Launcher(chat: Chat, t: &'static Texts) -> impl IntoView {
             {icons::chat()}
             {icons::close()}
             {label.map(|label| view! { <span data-testid="launcher-label">{label}</span> })}
-            {move || (unread() > 0 && !chat.open.get()).then(|| view! {
-                <span class="badge" data-testid="unread-badge" aria-hidden="true">
-                    {move || unread().min(99).to_string()}
-                </span>
-                        })}
+            <span
+                class="badge"
+                data-testid="unread-badge"
+                aria-hidden="true"
+                hidden=move || unread() == 0 || chat.open.get()
+            >
+                {move || unread().min(99).to_string()}
+            </span>
         </button>
     }
 }

@@ -16,7 +16,7 @@
 //! click to enlarge), audio, video (with duration), file (name, size, download), struct cards,
 //! robot answers, events as quiet system lines, and a visible fallback for anything unknown.
 
-use leptos::either::{Either, EitherOf4};
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use udesk_protocol::content::{ButtonKind, EventKind, Font, MediaData, StructData, TextData};
 use udesk_protocol::Content;
@@ -29,7 +29,7 @@ use crate::dom::{el, El};
 use crate::format::{self, Clock};
 use crate::i18n::Texts;
 use crate::safe_html::{is_safe_url, is_web_url, tel_href};
-use crate::state::{Author, Body, Notice, SendState, SurveyState};
+use crate::state::{Author, Body, Entry, Notice, SendState, SurveyState};
 
 /// The transcript: a log whose rows follow the conversation's entries.
 #[component]
@@ -93,13 +93,13 @@ fn settle_scroll(event: web_sys::Event) {
 fn Row(chat: Chat, t: &'static Texts, key: String) -> impl IntoView {
     let entry = chat.conv.with_untracked(|c| c.entry(&key).cloned())?;
     Some(match entry.body {
-        Body::Notice { notice } => EitherOf4::A(view! {
+        Body::Notice { notice } => EitherOf3::A(view! {
             <SystemLine testid="notice" notice=notice_name(&notice) text=notice_text(&notice, t).to_owned()/>
         }),
         Body::Reply {
             content: Content::Event(kind, data),
             ..
-        } => EitherOf4::A(view! {
+        } => EitherOf3::A(view! {
             <SystemLine
                 testid="event"
                 kind=kind.as_str()
@@ -115,52 +115,13 @@ fn Row(chat: Chat, t: &'static Texts, key: String) -> impl IntoView {
                 SurveyState::Submitted { option_id } => Some(option_id),
                 SurveyState::Open => None,
             };
-            EitherOf4::B(view! {
+            EitherOf3::B(view! {
                 <SurveyCard chat t key=entry.key im_sub_session_id options submitted/>
             })
         }
-        Body::Reply {
-            ref message_id,
-            ref content,
-            rating,
-        } => {
-            let author = match entry.author {
-                Author::Robot => "robot",
-                _ => "agent",
-            };
-            let name = author_name(&entry, t);
-            let body = match content {
-                Content::RobotAnswer(answer) => Either::Left(view! {
-                    <RobotAnswerView
-                        chat
-                        t
-                        key=entry.key.clone()
-                        message_id=message_id.clone()
-                        answer=answer.clone()
-                        rating
-                    />
-                }),
-                other => Either::Right(content_view(chat, other, false, t)),
-            };
-            EitherOf4::C(view! {
-                <div class="row reply" data-testid="reply" data-author=author data-key=entry.key.clone()>
-                    <Avatar url=entry.sender.avatar.clone() name=name.clone()/>
-                    <div class="stack">
-                        <span class="sender" data-testid="sender">{name}</span>
-                        {body}
-                        <div class="meta">{time(entry.at_ms)}</div>
-                    </div>
-                </div>
-            })
+        Body::Reply { .. } | Body::Outgoing { .. } => {
+            EitherOf3::C(view! { <MessageRow chat t entry/> })
         }
-        Body::Outgoing {
-            message_id,
-            content,
-            state,
-            ..
-        } => EitherOf4::D(view! {
-            <VisitorRow chat t key=entry.key at_ms=entry.at_ms content message_id state/>
-        }),
     })
 }
 
@@ -179,30 +140,63 @@ fn SystemLine(
     }
 }
 
-/// A message the visitor sent, with its delivery state and a retry action.
+/// A message: from the robot or an agent (avatar, name, content, time), or from the visitor
+/// (content, time, delivery state, and a retry action when it failed). One row for both, so
+/// there is one element tree to compile.
 #[component]
-fn VisitorRow(
-    chat: Chat,
-    t: &'static Texts,
-    key: String,
-    at_ms: Option<i64>,
-    content: Content,
-    message_id: String,
-    state: SendState,
-) -> impl IntoView {
-    let (state_name, status) = match state {
-        SendState::Pending => ("pending", t.sending),
-        SendState::Sent => ("sent", t.sent),
-        SendState::Failed => ("failed", t.failed),
+fn MessageRow(chat: Chat, t: &'static Texts, entry: Entry) -> impl IntoView {
+    let own = entry.author == Author::Visitor;
+    let name = (!own).then(|| author_name(&entry, t));
+    let author = match entry.author {
+        Author::Robot => Some("robot"),
+        Author::Agent | Author::System => Some("agent"),
+        Author::Visitor => None,
     };
-    let failed = state == SendState::Failed;
-    view! {
-        <div class="row visitor" data-testid="visitor-message" data-state=state_name data-key=key>
+    let (message_id, content, rating, state) = match entry.body {
+        Body::Reply {
+            message_id,
+            content,
+            rating,
+        } => (message_id, content, rating, None),
+        Body::Outgoing {
+            message_id,
+            content,
+            state,
+            ..
+        } => (message_id, content, None, Some(state)),
+        _ => return None,
+    };
+    let (state_name, status) = match state {
+        Some(SendState::Pending) => (Some("pending"), Some(t.sending)),
+        Some(SendState::Sent) => (Some("sent"), Some(t.sent)),
+        Some(SendState::Failed) => (Some("failed"), Some(t.failed)),
+        None => (None, None),
+    };
+    let failed = state == Some(SendState::Failed);
+    let key = entry.key;
+    let body = match content {
+        Content::RobotAnswer(answer) => Either::Left(view! {
+            <RobotAnswerView chat t key=key.clone() message_id=message_id.clone() answer rating/>
+        }),
+        other => Either::Right(content_view(chat, &other, own, t)),
+    };
+    Some(view! {
+        <div
+            class=if own { "row visitor" } else { "row reply" }
+            data-testid=if own { "visitor-message" } else { "reply" }
+            data-author=author
+            data-state=state_name
+            data-key=key
+        >
+            {name.clone().map(|name| view! { <Avatar url=entry.sender.avatar name/> })}
             <div class="stack">
-                {content_view(chat, &content, true, t)}
-                <div class="meta" data-testid="send-state">
-                    {time(at_ms)}
-                    <span class:failed=failed role=failed.then_some("alert")>{status}</span>
+                {name.map(|name| view! { <span class="sender" data-testid="sender">{name}</span> })}
+                {body}
+                <div class="meta" data-testid=own.then_some("send-state")>
+                    {time(entry.at_ms)}
+                    {status.map(|status| view! {
+                        <span class:failed=failed role=failed.then_some("alert")>{status}</span>
+                    })}
                     {failed.then(|| view! {
                         <button
                             type="button"
@@ -215,7 +209,7 @@ fn VisitorRow(
                 </div>
             </div>
         </div>
-    }
+    })
 }
 
 fn notice_name(notice: &Notice) -> &'static str {

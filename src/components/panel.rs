@@ -59,11 +59,9 @@ fn ConnectionBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
         )
     };
     view! {
-        {move || down().then(|| view! {
-            <div class="banner" role="status" data-testid="connection-banner">
-                {t.offline}
-            </div>
-                })}
+        <div class="banner" role="status" data-testid="connection-banner" hidden=move || !down()>
+            {t.offline}
+        </div>
     }
 }
 
@@ -73,88 +71,87 @@ fn QueueBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
     let queued = move || chat.conv.with(|c| c.session.phase == Phase::Queued);
     let count = move || chat.conv.with(|c| c.session.queue_count);
     view! {
-        {move || queued().then(|| view! {
-            <div class="banner" role="status" data-testid="queue-banner">
-                <span
-                    class="grow"
-                    data-testid="queue-position"
-                    data-count=move || count().map(|n| n.to_string())
-                >
-                    {move || match count() {
-                        Some(n) => t.queue_position(n),
-                        None => t.assigning.to_owned(),
-                    }}
-                </span>
-            </div>
-                })}
+        <div class="banner" role="status" data-testid="queue-banner" hidden=move || !queued()>
+            <span
+                class="grow"
+                data-testid="queue-position"
+                data-count=move || count().map(|n| n.to_string())
+            >
+                {move || match count() {
+                    Some(n) => t.queue_position(n),
+                    None => t.assigning.to_owned(),
+                }}
+            </span>
+        </div>
     }
 }
 
 /// 2002: nobody is online; leave a message or keep talking to the robot.
 #[component]
 fn NoAgentBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
-    let shown = move || chat.conv.with(|c| c.session.no_agent);
     view! {
-        {move || shown().then(|| view! {
-            <div class="banner" role="status" data-testid="no-agent-banner">
-                <span class="grow">{t.no_agent}</span>
-                <button
-                    type="button"
-                    data-testid="keep-with-robot"
-                    on:click=move |_| chat.conv.update(|c| c.dismiss_no_agent())
-                >
-                    {t.keep_with_robot}
-                </button>
-                <button
-                    type="button"
-                    data-testid="try-agent-again"
-                    disabled=move || chat.busy.get()
-                    on:click=move |_| chat.ask_for_person()
-                >
-                    {t.try_again}
-                </button>
-            </div>
-                })}
+        <div
+            class="banner"
+            role="status"
+            data-testid="no-agent-banner"
+            hidden=move || !chat.conv.with(|c| c.session.no_agent)
+        >
+            <span class="grow">{t.no_agent}</span>
+            <button
+                type="button"
+                data-testid="keep-with-robot"
+                on:click=move |_| chat.conv.update(|c| c.dismiss_no_agent())
+            >
+                {t.keep_with_robot}
+            </button>
+            <button
+                type="button"
+                data-testid="try-agent-again"
+                disabled=move || chat.busy.get()
+                on:click=move |_| chat.ask_for_person()
+            >
+                {t.try_again}
+            </button>
+        </div>
     }
 }
 
 /// A problem to show, until the visitor dismisses it or it is solved.
 #[component]
 fn ErrorBanner(chat: Chat, t: &'static Texts) -> impl IntoView {
-    move || {
-        chat.error.get().map(|message| {
-            view! {
-                <div class="banner" role="alert" data-testid="error-banner">
-                    <span class="grow">{message}</span>
-                    <button
-                        type="button"
-                        aria-label=t.close_chat
-                        on:click=move |_| chat.error.set(None)
-                    >
-                        "×"
-                    </button>
-                </div>
-            }
-        })
+    view! {
+        <div
+            class="banner"
+            role="alert"
+            data-testid="error-banner"
+            hidden=move || chat.error.with(Option::is_none)
+        >
+            <span class="grow">{move || chat.error.get().unwrap_or_default()}</span>
+            <button type="button" aria-label=t.close_chat on:click=move |_| chat.error.set(None)>
+                "×"
+            </button>
+        </div>
     }
 }
 
 /// The enlarged image over the panel; a click or Escape closes it.
 #[component]
 fn ImageViewer(chat: Chat, t: &'static Texts) -> impl IntoView {
-    move || {
-        chat.lightbox.get().map(|(src, alt)| {
-            view! {
-                <button
-                    type="button"
-                    class="lightbox"
-                    data-testid="lightbox"
-                    aria-label=t.close_image
-                    on:click=move |_| chat.lightbox.set(None)
-                >
-                    <img src=src alt=alt/>
-                </button>
-            }
-        })
+    // No `src` while closed (an empty one would be an error to load).
+    let image = move |part: fn(&(String, String)) -> &String| {
+        chat.lightbox
+            .with(|image| image.as_ref().map(|image| part(image).clone()))
+    };
+    view! {
+        <button
+            type="button"
+            class="lightbox"
+            data-testid="lightbox"
+            hidden=move || chat.lightbox.with(Option::is_none)
+            aria-label=t.close_image
+            on:click=move |_| chat.lightbox.set(None)
+        >
+            <img src=move || image(|i| &i.0) alt=move || image(|i| &i.1)/>
+        </button>
     }
 }

@@ -51,7 +51,8 @@ pub fn SurveyCard(
 }
 
 /// The options, the chosen option's description and tags, the remark box when its rule asks for
-/// one, and the submit button.
+/// one, and the submit button. The parts are always there; what the chosen option does not use
+/// is `hidden`.
 #[component]
 fn SurveyForm(
     chat: Chat,
@@ -69,53 +70,40 @@ fn SurveyForm(
         .and_then(|id| choices.iter().position(|c| c.id == id));
     // The chosen option, by its position in `choices`.
     let chosen = RwSignal::new(preselected);
+    let choices = StoredValue::new(choices);
+    let choice = Memo::new(move |_| chosen.get().map(|p| choices.with_value(|cs| cs[p].clone())));
     let remark = RwSignal::new(String::new());
     // Pressed tags, by name: a tag of the same name stays pressed when the option changes.
     let tags = RwSignal::new(Vec::<String>::new());
     let sending = RwSignal::new(false);
     let failed = RwSignal::new(false);
-    let choices = StoredValue::new(choices);
-    let with_choice = move |f: &dyn Fn(&SurveyChoice) -> bool| {
-        chosen
-            .get()
-            .is_some_and(|p| choices.with_value(|cs| f(&cs[p])))
-    };
-    let rule = move || {
-        chosen.get().map_or(RemarkOption::Hide, |p| {
-            choices.with_value(|cs| cs[p].remark.clone())
-        })
-    };
+
+    let rule = move || choice.with(|c| c.as_ref().map_or(RemarkOption::Hide, |c| c.remark.clone()));
     let required = move || rule() == RemarkOption::Required;
+    let offered = move || choice.with(|c| c.as_ref().map(|c| c.tags.clone()).unwrap_or_default());
     // The pressed tags the chosen option offers.
     let pressed = move || -> Vec<String> {
-        let Some(p) = chosen.get() else {
-            return Vec::new();
-        };
-        choices.with_value(|cs| {
-            tags.with(|pressed| {
-                cs[p]
-                    .tags
-                    .iter()
-                    .filter(|tag| pressed.contains(tag))
-                    .cloned()
-                    .collect()
-            })
+        let offered = offered();
+        tags.with(|pressed| {
+            offered
+                .into_iter()
+                .filter(|tag| pressed.contains(tag))
+                .collect()
         })
     };
     let can_submit = move || {
-        chosen.get().is_some()
+        choice.with(Option::is_some)
             && !sending.get()
             && (!required() || !remark.with(|r| r.trim().is_empty()) || !pressed().is_empty())
     };
     let key = StoredValue::new(key);
-    let submit = move || {
-        let Some(p) = chosen.get_untracked() else {
+    let submit = move |_| {
+        let Some(choice) = choice.get_untracked() else {
             return;
         };
         if !can_submit() {
             return;
         }
-        let (option_id, rule) = choices.with_value(|cs| (cs[p].id, cs[p].remark.clone()));
         let mut text = pressed().join(", ");
         let typed = remark.get_untracked();
         let typed = typed.trim();
@@ -125,18 +113,15 @@ fn SurveyForm(
             }
             text.push_str(typed);
         }
-        let remark = (rule != RemarkOption::Hide && !text.is_empty()).then_some(text);
+        let remark = (choice.remark != RemarkOption::Hide && !text.is_empty()).then_some(text);
         sending.set(true);
         failed.set(false);
         let key = key.get_value();
         spawn_local(async move {
-            if chat
-                .submit_survey(key, im_sub_session_id, option_id, remark)
-                .await
-                .is_err()
-            {
-                failed.set(true);
-            }
+            let result = chat
+                .submit_survey(key, im_sub_session_id, choice.id, remark)
+                .await;
+            failed.set(result.is_err());
             sending.set(false);
         });
     };
@@ -155,26 +140,12 @@ fn SurveyForm(
     }
     // Stars show no words of their own: name the chosen option under them.
     let description = move || {
-        let p = chosen.get()?;
-        let words = choices.with_value(|cs| {
-            let c = &cs[p];
-            match (star, &c.desc) {
+        choice.with(|c| {
+            c.as_ref().and_then(|c| match (star, &c.desc) {
                 (true, Some(desc)) => Some([c.text.as_str(), " · ", desc].concat()),
                 (true, None) => Some(c.text.clone()),
                 (false, desc) => desc.clone(),
-            }
-        })?;
-        Some(view! { <p class="desc" data-testid="survey-desc">{words}</p> })
-    };
-    let offered_tags = move || {
-        let p = chosen.get()?;
-        let offered = choices.with_value(|cs| cs[p].tags.clone());
-        (!offered.is_empty()).then(|| {
-            view! {
-                <div class="tags" data-testid="survey-tags">
-                    {offered.into_iter().map(|tag| view! { <TagChip tag tags/> }).collect_view()}
-                </div>
-            }
+            })
         })
     };
     let label = move || {
@@ -192,28 +163,29 @@ fn SurveyForm(
             </legend>
             {buttons}
         </fieldset>
-        {description}
-        {offered_tags}
-        {move || (with_choice(&|c| c.remark != RemarkOption::Hide)).then(|| view! {
-            <textarea
-                data-testid="survey-remark"
-                aria-required=move || if required() { "true" } else { "false" }
-                aria-label=label
-                placeholder={
-                    let placeholder = placeholder.clone();
-                    move || placeholder.clone().unwrap_or_else(|| label().to_owned())
-                }
-                prop:value=move || remark.get()
-                on:input=move |e| remark.set(event_target_value(&e))
-            ></textarea>
-                })}
-        {move || failed.get().then(|| view! { <p class="error" role="alert">{t.survey_failed}</p> })}
+        <p class="desc" data-testid="survey-desc" hidden=move || description().is_none()>
+            {move || description().unwrap_or_default()}
+        </p>
+        <div class="tags" data-testid="survey-tags" hidden=move || offered().is_empty()>
+            {move || offered().into_iter().map(|tag| view! { <TagChip tag tags/> }).collect_view()}
+        </div>
+        <textarea
+            data-testid="survey-remark"
+            hidden=move || rule() == RemarkOption::Hide
+            aria-required=move || if required() { "true" } else { "false" }
+            aria-label=label
+            placeholder=move || placeholder.clone().unwrap_or_else(|| label().to_owned())
+            on:input=move |e| remark.set(event_target_value(&e))
+        ></textarea>
+        <p class="error" role="alert" hidden=move || !failed.get()>
+            {t.survey_failed}
+        </p>
         <button
             type="button"
             class="submit"
             data-testid="survey-submit"
             disabled=move || !can_submit()
-            on:click=move |_| submit()
+            on:click=submit
         >
             {t.survey_submit}
         </button>
