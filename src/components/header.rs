@@ -10,9 +10,9 @@ use crate::state::Phase;
 
 #[component]
 pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
-    let title = chat.config().title;
+    let title = StoredValue::new(chat.config().title);
     // Who answers: (name, avatar, status).
-    let who = Memo::new(move |_| {
+    let who = move || {
         chat.conv.with(|c| {
             let s = &c.session;
             let profile = match s.phase {
@@ -23,7 +23,9 @@ pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
             .unwrap_or_default();
             let name = profile.name.unwrap_or_else(|| match s.phase {
                 Phase::Agent => t.agent.to_owned(),
-                _ => title.clone().unwrap_or_else(|| t.default_title.to_owned()),
+                _ => title
+                    .get_value()
+                    .unwrap_or_else(|| t.default_title.to_owned()),
             });
             let status = match s.phase {
                 Phase::Robot => t.robot,
@@ -35,7 +37,7 @@ pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
             };
             (name, profile.avatar, status)
         })
-    });
+    };
     let can_ask = move || {
         chat.conv
             .with(|c| c.session.can_ask_for_person() && c.session.phase != Phase::Idle)
@@ -44,15 +46,15 @@ pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
     view! {
         <header class="header" data-testid="header">
             {move || {
-                let (name, avatar, _) = who.get();
+                let (name, avatar, _) = who();
                 view! { <Avatar url=avatar name/> }
             }}
             <div class="who">
                 <h2 class="name" id="udesk-title" data-testid="header-name">
-                    {move || who.with(|w| w.0.clone())}
+                    {move || who().0}
                 </h2>
                 <div class="status" data-testid="header-status">
-                    {move || who.with(|w| w.2)}
+                    {move || who().2}
                 </div>
             </div>
             <button

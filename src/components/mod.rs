@@ -49,7 +49,12 @@ pub fn Widget(chat: Chat, locale: Locale) -> impl IntoView {
             lang=locale.tag()
         >
             <launcher::Launcher chat t/>
-            {move || chat.open.get().then(|| view! { <panel::Panel chat t/> })}
+            // The panel exists while the chat is open: a keyed list of at most one panel, built
+            // when the chat opens and dropped when it closes, never patched in place (a plain
+            // conditional would compile code to patch the whole panel too).
+            <For each=move || chat.open.get().then_some(()) key=|_| () let:_open>
+                <panel::Panel chat t/>
+            </For>
         </div>
     }
 }

@@ -140,7 +140,9 @@ fn Rating(
     view! {
         <div class="rate" data-testid="rating">
             {choice}
-            {move || failed.get().map(|m| view! { <span class="failed" role="alert">{m}</span> })}
+            <span class="failed" role="alert" hidden=move || failed.with(Option::is_none)>
+                {move || failed.get().unwrap_or_default()}
+            </span>
         </div>
     }
 }

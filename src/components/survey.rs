@@ -71,16 +71,16 @@ fn SurveyForm(
     // The chosen option, by its position in `choices`.
     let chosen = RwSignal::new(preselected);
     let choices = StoredValue::new(choices);
-    let choice = Memo::new(move |_| chosen.get().map(|p| choices.with_value(|cs| cs[p].clone())));
+    let choice = move || chosen.get().map(|p| choices.with_value(|cs| cs[p].clone()));
     let remark = RwSignal::new(String::new());
     // Pressed tags, by name: a tag of the same name stays pressed when the option changes.
     let tags = RwSignal::new(Vec::<String>::new());
     let sending = RwSignal::new(false);
     let failed = RwSignal::new(false);
 
-    let rule = move || choice.with(|c| c.as_ref().map_or(RemarkOption::Hide, |c| c.remark.clone()));
+    let rule = move || choice().map_or(RemarkOption::Hide, |c| c.remark);
     let required = move || rule() == RemarkOption::Required;
-    let offered = move || choice.with(|c| c.as_ref().map(|c| c.tags.clone()).unwrap_or_default());
+    let offered = move || choice().map(|c| c.tags).unwrap_or_default();
     // The pressed tags the chosen option offers.
     let pressed = move || -> Vec<String> {
         let offered = offered();
@@ -92,13 +92,13 @@ fn SurveyForm(
         })
     };
     let can_submit = move || {
-        choice.with(Option::is_some)
+        chosen.get().is_some()
             && !sending.get()
             && (!required() || !remark.with(|r| r.trim().is_empty()) || !pressed().is_empty())
     };
     let key = StoredValue::new(key);
     let submit = move |_| {
-        let Some(choice) = choice.get_untracked() else {
+        let Some(choice) = untrack(choice) else {
             return;
         };
         if !can_submit() {
@@ -140,12 +140,10 @@ fn SurveyForm(
     }
     // Stars show no words of their own: name the chosen option under them.
     let description = move || {
-        choice.with(|c| {
-            c.as_ref().and_then(|c| match (star, &c.desc) {
-                (true, Some(desc)) => Some([c.text.as_str(), " · ", desc].concat()),
-                (true, None) => Some(c.text.clone()),
-                (false, desc) => desc.clone(),
-            })
+        choice().and_then(|c| match (star, c.desc) {
+            (true, Some(desc)) => Some([c.text.as_str(), " · ", &desc].concat()),
+            (true, None) => Some(c.text),
+            (false, desc) => desc,
         })
     };
     let label = move || {
@@ -223,13 +221,13 @@ fn OptionButton(
         _ => ("opt", None, Some(choice.text.clone()), choice.text.clone()),
     };
     let glyph = glyph.map(str::to_owned);
-    let star = style == "star";
+    // A star is lit when it is the chosen one or a better one (stars are in Udesk's order).
+    let lit = move || style == "star" && chosen.get().is_some_and(|p| index >= p);
     view! {
         <button
             type="button"
             role="radio"
-            class=class
-            class:on=move || star && chosen.get().is_some_and(|p| index >= p)
+            class=move || if lit() { "star on" } else { class }
             data-testid="survey-option"
             data-option-id=choice.id.to_string()
             aria-checked=move || if chosen.get() == Some(index) { "true" } else { "false" }
