@@ -10,7 +10,12 @@ use crate::state::Phase;
 
 #[component]
 pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
-    let title = StoredValue::new(chat.config().title);
+    // The name to show while nobody has one.
+    let title = StoredValue::new(
+        chat.config()
+            .title
+            .unwrap_or_else(|| t.default_title.to_owned()),
+    );
     // Who answers: (name, avatar, status).
     let who = move || {
         chat.conv.with(|c| {
@@ -23,9 +28,7 @@ pub fn Header(chat: Chat, t: &'static Texts) -> impl IntoView {
             .unwrap_or_default();
             let name = profile.name.unwrap_or_else(|| match s.phase {
                 Phase::Agent => t.agent.to_owned(),
-                _ => title
-                    .get_value()
-                    .unwrap_or_else(|| t.default_title.to_owned()),
+                _ => title.get_value(),
             });
             let status = match s.phase {
                 Phase::Robot => t.robot,

@@ -97,14 +97,14 @@ fn Rating(
 ) -> impl IntoView {
     let sending = RwSignal::new(false);
     let failed = RwSignal::new(None::<String>);
-    let ids = StoredValue::new((key, message_id));
+    let (key, message_id) = (StoredValue::new(key), StoredValue::new(message_id));
     let rate = move |useful: bool| {
         if sending.get_untracked() {
             return;
         }
         sending.set(true);
         failed.set(None);
-        let (key, message_id) = ids.get_value();
+        let (key, message_id) = (key.get_value(), message_id.get_value());
         spawn_local(async move {
             if let Err(message) = chat.rate(key, message_id, question_id, useful).await {
                 failed.set(Some(message));
