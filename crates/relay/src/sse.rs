@@ -132,7 +132,8 @@ async fn pump(
         };
         let earliest = bounds.earliest.unwrap_or(bounds.last + 1);
         // Pruned past the requested id, or an id this relay never gave (its store was reset).
-        if requested + 1 < earliest || requested > bounds.last {
+        // (`requested` comes from the browser: any u64, so no `+ 1` on it.)
+        if requested < earliest.saturating_sub(1) || requested > bounds.last {
             let reset = StreamReset {
                 requested,
                 earliest,

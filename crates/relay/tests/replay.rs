@@ -113,6 +113,20 @@ async fn pruned_history_is_announced_with_a_reset() {
     let reset = stream.next_within(Duration::from_secs(5)).await.unwrap();
     assert_eq!(reset.event, "reset");
     assert_eq!(stream.message_ids(3).await, ["m4", "m5", "m6"]);
+    drop(stream);
+
+    // The largest id there is, from the query of a fresh page load: the same.
+    let mut stream = t.stream(&v.token, Resume::Query(u64::MAX)).await;
+    let reset = stream.next_within(Duration::from_secs(5)).await;
+    let reset: StreamReset = serde_json::from_str(&reset.expect("a reset").data).unwrap();
+    assert_eq!(
+        reset,
+        StreamReset {
+            requested: u64::MAX,
+            earliest: 4
+        }
+    );
+    assert_eq!(stream.message_ids(3).await, ["m4", "m5", "m6"]);
 }
 
 #[tokio::test]
