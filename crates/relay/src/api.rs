@@ -306,7 +306,7 @@ pub async fn create_session(
             .run(move |s| s.record_sessions(&ct, &[session], now_ms()))
             .await?;
     }
-    Ok(Json(answer))
+    Ok(Json(crate::sanitize::session_answer(answer)))
 }
 
 /// Whether a widget-given message_id is acceptable: short, and safe in logs and URLs.

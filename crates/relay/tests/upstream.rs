@@ -216,6 +216,56 @@ async fn calls_are_signed_and_bound_to_the_visitors_token() {
 }
 
 #[tokio::test]
+async fn a_create_session_answer_reaches_the_browser_cleaned() {
+    let (udesk, url) = stand_in().await;
+    let t = relay_to(&url, &[]).await;
+    let v = t.visitor().await;
+    udesk.set(
+        "/open_api_v1/im/sessions",
+        Reply::Json(
+            json!({"code": 1000, "message": "<img src=x onerror=alert(1)>您好",
+            "assign_type": "robot",
+            "assign_info": {"robot_name": "小U", "robot_avatar": "javascript:alert(1)",
+                            "welcome_message": "<script>alert(1)</script>欢迎"}}),
+        ),
+    );
+    let r = post(&t, "/v1/sessions", &v.token, json!({})).await;
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert!(
+        answer["assign_info"].get("robot_avatar").is_none(),
+        "{answer}"
+    );
+    assert_eq!(answer["assign_info"]["welcome_message"], "欢迎");
+    assert!(
+        !answer["message"].as_str().unwrap().contains("onerror"),
+        "{answer}"
+    );
+
+    udesk.set(
+        "/open_api_v1/im/sessions",
+        Reply::Json(json!({"code": 1000, "assign_type": "agent",
+            "assign_info": {"im_sub_session_id": 9, "agent_name": "Bob\u{202E}",
+                            "agent_avatar": "data:image/svg+xml,<svg onload=alert(1)>"}})),
+    );
+    let answer: Value = post(
+        &t,
+        "/v1/sessions",
+        &v.token,
+        json!({"assign_type": "agent"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(answer["assign_info"]["agent_name"], "Bob");
+    assert!(
+        answer["assign_info"].get("agent_avatar").is_none(),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
 async fn paths_follow_the_api_style() {
     for (style, session, survey, rating) in [
         (

@@ -258,3 +258,36 @@ async fn an_xss_corpus_in_rich_messages_arrives_sanitised() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn texts_without_markup_arrive_as_written_not_escaped() {
+    let t = start(&[]).await;
+    let v = t.visitor().await;
+    let card = r#"##UDESK_IM_STRUCT_MSG##{"title":"Tom & Jerry","description":"<b>1 < 2</b>",
+        "buttons":[{"type":"link","text":"Q&A","value":"https://a.example/?a=1&b=2"}]}"#;
+    let body = json!({"customer_token": v.customer_token, "assign_type": "agent", "messages": [
+        {"type": "message", "message_id": "t1", "data": {"content": "价格 < 100 & 包邮"}},
+        {"type": "message", "message_id": "t2", "data": {"content": card}},
+        {"type": "close", "message_id": "t3", "data": {"content": "A & B 结束"}},
+    ]});
+    assert_eq!(t.push(&body).await, 200);
+    let mut stream = t.stream(&v.token, Resume::Fresh).await;
+    match stream.message().await.message.content {
+        Content::Text(text) => assert_eq!(text.content, "价格 < 100 & 包邮"),
+        other => panic!("unexpected {other:?}"),
+    }
+    match stream.message().await.message.content {
+        Content::Struct(data) => {
+            let card = &data.cards[0];
+            assert_eq!(card.title.as_deref(), Some("Tom & Jerry"));
+            assert_eq!(card.description.as_deref(), Some("1 < 2"));
+            assert_eq!(card.buttons[0].text, "Q&A");
+            assert_eq!(card.buttons[0].value, "https://a.example/?a=1&b=2");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    match stream.message().await.message.content {
+        Content::Event(_, data) => assert_eq!(data.content.as_deref(), Some("A & B 结束")),
+        other => panic!("unexpected {other:?}"),
+    }
+}
