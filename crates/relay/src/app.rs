@@ -99,6 +99,18 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(web::method_not_allowed)
         // Outermost, so that it answers preflights before routing (and its 405s).
         .layer(web::cors(&state.allowed_origins))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The log span of a request: method and path only. The query may hold a visitor's token (the
+/// event stream's `?token=`) and the webhook path holds the webhook secret; neither is logged.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let path = request.uri().path();
+    let path = if path.starts_with("/webhooks/udesk/") {
+        "/webhooks/udesk/<secret>"
+    } else {
+        path
+    };
+    tracing::debug_span!("request", method = %request.method(), path)
 }

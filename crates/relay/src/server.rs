@@ -10,7 +10,8 @@ use crate::limits::{KeyedLocks, RateLimiter};
 use crate::metrics::Metrics;
 use crate::secrets;
 use crate::store::{
-    now_ms, Durability, MemoryStore, RedisFeed, RedisStore, Retention, SqliteStore, Storage,
+    now_ms, redacted_url, Durability, MemoryStore, RedisFeed, RedisStore, Retention, SqliteStore,
+    Storage,
 };
 use crate::udesk::{Udesk, UdeskSettings};
 use std::net::SocketAddr;
@@ -93,8 +94,9 @@ async fn open_store(config: &Config) -> Result<(Storage, Option<RedisFeed>), Sta
         StoreSpec::Redis(url) => {
             let allow_lossy = config.allow_non_durable_redis;
             let (store, durability) = tokio::task::spawn_blocking(move || {
-                let store = RedisStore::open(&url, retention)
-                    .map_err(|e| format!("cannot use the Redis store {url}: {e}"))?;
+                let store = RedisStore::open(&url, retention).map_err(|e| {
+                    format!("cannot use the Redis store {}: {e}", redacted_url(&url))
+                })?;
                 let durability = store.durability()?;
                 Ok::<_, StartError>((store, durability))
             })
@@ -192,7 +194,12 @@ pub async fn start_with_sim(
             let (Some(email), Some(token)) = (&config.udesk_email, &config.udesk_token) else {
                 return Err("--upstream URL needs --udesk-email and --udesk-token".into());
             };
-            tracing::info!(%webhook_url, "configure Udesk to POST reply notifications here");
+            // The URL holds the webhook secret, which never goes to the log.
+            tracing::info!(
+                webhook_url = %format!("http://{reachable}/webhooks/udesk/<webhook secret>"),
+                "configure Udesk to POST reply notifications here (behind your public address; \
+                 the secret is --webhook-secret or the one kept in <data-dir>/secrets.json)"
+            );
             (None, url.clone(), email.clone(), token.clone())
         }
     };

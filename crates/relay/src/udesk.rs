@@ -204,10 +204,18 @@ impl Udesk {
     }
 }
 
+/// The error without its URL (whose query holds the signature and nonce, which stay out of
+/// logs), with its causes (`connection refused`).
 fn transport_error(err: reqwest::Error) -> UpstreamError {
     if err.is_timeout() {
-        UpstreamError::Timeout
-    } else {
-        UpstreamError::Unavailable(format!("transport: {err}"))
+        return UpstreamError::Timeout;
     }
+    let err = err.without_url();
+    let mut detail = format!("transport: {err}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        detail.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    UpstreamError::Unavailable(detail)
 }
