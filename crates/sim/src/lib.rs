@@ -267,10 +267,13 @@ fn app(sim: Arc<Sim>) -> Router {
             Arc::clone(&sim),
             faults::inject_api_faults,
         ));
-    Router::new()
-        .merge(signed)
+    let pages = Router::new()
         .merge(console::routes())
         .merge(admin::routes())
+        .route_layer(axum::middleware::from_fn(auth::same_origin_writes));
+    Router::new()
+        .merge(signed)
+        .merge(pages)
         .merge(media::routes())
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/healthz", get(|| async { "ok" }))
