@@ -782,17 +782,24 @@ async fn unknown_routes_and_methods_answer_json_not_html() {
         .unwrap();
     assert_eq!(res.status(), 405);
     assert!(res.json::<Value>().await.unwrap()["message"].is_string());
-    // A body over the size limit is refused with a JSON answer, not dropped.
-    let huge = "x".repeat(3 << 20);
-    let res = sim
-        .http
-        .post(sim.signed("/im/messages", ""))
-        .body(format!("{{\"data\": {{\"content\": \"{huge}\"}}}}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 413);
-    assert_eq!(res.json::<Value>().await.unwrap()["code"], 2005);
+    // A body over the size limit is refused with a JSON answer, not dropped, on every route.
+    for (size, path) in [
+        (3 << 20, sim.signed("/im/messages", "")),
+        (udesk_sim::BODY_LIMIT + 1, sim.signed("/im/messages", "")),
+        (udesk_sim::BODY_LIMIT + 1, sim.url("/console/api/send")),
+        (udesk_sim::BODY_LIMIT + 1, sim.url("/admin/faults")),
+    ] {
+        let huge = "x".repeat(size);
+        let res = sim
+            .http
+            .post(path)
+            .body(format!("{{\"data\": {{\"content\": \"{huge}\"}}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 413, "{size}");
+        assert_eq!(res.json::<Value>().await.unwrap()["code"], 2005);
+    }
     sim.sim.shutdown().await;
 }
 
