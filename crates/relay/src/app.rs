@@ -24,6 +24,12 @@ pub const API_BODY_LIMIT: usize = 64 * 1024;
 /// Largest webhook body accepted (a push of several messages).
 pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 
+/// Queue-status polls a visitor may make per minute, sustained. The widget polls every 3 s while
+/// queued (20 a minute); each poll is a call on Udesk's account-wide quota.
+pub const QUEUE_STATUS_PER_MINUTE: u32 = 60;
+/// Polls a visitor may make in a burst above the sustained rate.
+pub const QUEUE_STATUS_BURST: u32 = 20;
+
 /// Everything the handlers share; cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -39,6 +45,8 @@ pub struct Shared {
     pub limiter: RateLimiter,
     /// Per-IP limit on `POST /v1/visitor`.
     pub visitor_limiter: RateLimiter,
+    /// Per-visitor limit on `GET /v1/queue_status`.
+    pub poll_limiter: RateLimiter,
     /// Whether the client IP is the first `X-Forwarded-For` entry (behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// Serialises copies of one send (same customer and message_id).

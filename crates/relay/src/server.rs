@@ -1,7 +1,7 @@
 //! Starting and stopping the relay: secrets, store (and with Redis, the feed of other relays'
 //! events), upstream (or the embedded simulator), the HTTP server and its background upkeep.
 
-use crate::app::{app, AppState, Shared};
+use crate::app::{app, AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
 use crate::config::{Config, StoreSpec, Upstream};
 use crate::fanout;
 use crate::hub::Hub;
@@ -230,6 +230,7 @@ pub async fn start_with_sim(
         metrics,
         limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst),
         visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst),
+        poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST),
         trust_forwarded_for: config.trust_forwarded_for,
         send_locks: KeyedLocks::default(),
         webhook_secret,
@@ -296,5 +297,6 @@ async fn upkeep(state: AppState) {
         state.hub.sweep();
         state.limiter.sweep();
         state.visitor_limiter.sweep();
+        state.poll_limiter.sweep();
     }
 }

@@ -635,6 +635,37 @@ async fn sends_are_rate_limited_per_visitor() {
 }
 
 #[tokio::test]
+async fn queue_status_polls_are_rate_limited_per_visitor() {
+    // Each poll is a call on Udesk's account-wide quota: one visitor must not spend it all.
+    let (udesk, url) = stand_in().await;
+    let t = relay_to(&url, &[]).await;
+    let (v, other) = (t.visitor().await, t.visitor().await);
+    let poll = |token: String| {
+        t.client
+            .get(t.url("/v1/queue_status"))
+            .bearer_auth(token)
+            .send()
+    };
+    for _ in 0..udesk_relay::app::QUEUE_STATUS_BURST {
+        assert_eq!(poll(v.token.clone()).await.unwrap().status(), 200);
+    }
+    let r = poll(v.token.clone()).await.unwrap();
+    assert!(r.headers().contains_key("retry-after"));
+    let (status, error, _) = error_body(r).await;
+    assert_eq!((status, error.as_str()), (429, "rate_limited"));
+    assert_eq!(
+        udesk.calls_to("/open_api_v1/im/queue_status").len(),
+        udesk_relay::app::QUEUE_STATUS_BURST as usize
+    );
+    assert_eq!(poll(other.token.clone()).await.unwrap().status(), 200);
+    let metrics = t.metrics().await;
+    assert!(
+        metrics.contains("udesk_relay_rate_limited_total{limit=\"poll\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
 async fn only_configured_origins_may_call_cross_origin() {
     let (_udesk, url) = stand_in().await;
     let t = relay_to(&url, &["--allowed-origin", "https://shop.example"]).await;
