@@ -539,3 +539,24 @@ fn parse_errors_from_text_name_the_field_too() {
     let err = udesk_protocol::from_str::<SurveyRequest>("{not json").unwrap_err();
     assert_eq!(err.path, "");
 }
+
+#[test]
+fn durations_are_finite_non_negative_seconds() {
+    let video = |duration: Value| {
+        from_value::<SendMessageRequest>(json!({"type": "video",
+            "data": {"content": "https://v.example/a.mp4", "duration": duration}}))
+    };
+    for good in [json!(200), json!("4.5"), json!(0)] {
+        assert!(video(good.clone()).is_ok(), "{good}");
+    }
+    for bad in [
+        json!("NaN"),
+        json!("inf"),
+        json!("-infinity"),
+        json!(-3),
+        json!("-1"),
+    ] {
+        let err = video(bad.clone()).expect_err("refused");
+        assert_eq!(err.path, "data.duration", "{bad}: {err}");
+    }
+}
