@@ -31,6 +31,10 @@ use udesk_protocol::relay::{stream_event, StreamReset};
 /// Events read from the store per query during replay.
 const PAGE: usize = 256;
 
+/// Streams one visitor may hold open on this relay (tabs, devices), so that one token cannot
+/// take every stream of `--max-streams` from everyone else.
+pub const MAX_STREAMS_PER_VISITOR: usize = 16;
+
 /// The query of `GET /v1/events`.
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
@@ -85,9 +89,15 @@ pub async fn events(
 
     let (tx, rx) = mpsc::channel::<Event>(32);
     let hint = Event::default().retry(retry_hint()).comment("udesk-chat");
-    if state.metrics.streams_open.load(Relaxed) >= state.max_streams as i64 {
-        // Full: a stream that only says when to come back, then ends.
-        tracing::warn!("stream limit reached; asking a browser to retry");
+    let full = state.metrics.streams_open.load(Relaxed) >= state.max_streams as i64;
+    let crowded = state.hub.streams_of(&customer_token) >= MAX_STREAMS_PER_VISITOR;
+    if full || crowded {
+        // A stream that only says when to come back, then ends.
+        tracing::warn!(
+            full,
+            crowded,
+            "stream limit reached; asking a browser to retry"
+        );
         let _ = tx.try_send(hint);
     } else {
         tokio::spawn(pump(state.clone(), customer_token, resume, hint, tx));

@@ -177,6 +177,40 @@ async fn the_stream_tells_browsers_when_to_retry_and_ends_on_shutdown() {
 }
 
 #[tokio::test]
+async fn crowds_get_a_retry_hint_and_an_ended_stream() {
+    use udesk_relay::sse::MAX_STREAMS_PER_VISITOR;
+    let t = start(&["--max-streams", &(MAX_STREAMS_PER_VISITOR + 2).to_string()]).await;
+    let (a, b) = (t.visitor().await, t.visitor().await);
+    // One visitor (one token) cannot hold more than its share of the relay's streams.
+    let mut mine = Vec::new();
+    for _ in 0..MAX_STREAMS_PER_VISITOR {
+        mine.push(t.stream(&a.token, Resume::Fresh).await);
+    }
+    let mut one_too_many = t.stream(&a.token, Resume::Fresh).await;
+    assert!(one_too_many.ends_within(Duration::from_secs(5)).await);
+    // Everyone else still gets streams, up to the relay's limit.
+    let mut theirs = [
+        t.stream(&b.token, Resume::Fresh).await,
+        t.stream(&b.token, Resume::Fresh).await,
+    ];
+    let mut full = t.stream(&b.token, Resume::Fresh).await;
+    assert!(full.ends_within(Duration::from_secs(5)).await);
+    assert!(
+        !theirs[0].ends_within(QUIET).await,
+        "open streams stay open"
+    );
+    t.push(&agent_push(&b.customer_token, &["b1"])).await;
+    assert_eq!(theirs[1].message_ids(1).await, ["b1"]);
+    // A stream that closes makes room again.
+    drop(mine.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = t.stream(&a.token, Resume::Fresh).await;
+    t.push(&agent_push(&a.customer_token, &["a1"])).await;
+    assert_eq!(again.message_ids(1).await, ["a1"]);
+    assert_eq!(mine[0].message_ids(1).await, ["a1"]);
+}
+
+#[tokio::test]
 async fn keep_alive_comments_flow_on_an_idle_stream() {
     let t = start(&["--keep-alive-secs", "1"]).await;
     let v = t.visitor().await;

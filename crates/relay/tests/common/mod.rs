@@ -210,6 +210,19 @@ impl EventStream {
         ids
     }
 
+    /// Whether the stream ends within `wait` (events before the end are skipped).
+    pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.0.next()).await {
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(err))) => panic!("stream error: {err}"),
+                Ok(None) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Asserts nothing more arrives within `wait`.
     pub async fn assert_quiet(&mut self, wait: Duration) {
         if let Some(event) = self.next_within(wait).await {
