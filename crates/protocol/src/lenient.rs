@@ -37,10 +37,11 @@ pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> 
     match Value::deserialize(d)? {
         Value::Null => Ok(None),
         Value::Number(n) => n.as_u64().map(Some).ok_or_else(|| {
-            de::Error::invalid_value(
-                Unexpected::Other("a negative or fractional number"),
-                &"a non-negative integer",
-            )
+            let why = match n.as_f64() {
+                Some(f) if f > u64::MAX as f64 => "a number too large for an id",
+                _ => "a negative or fractional number",
+            };
+            de::Error::invalid_value(Unexpected::Other(why), &"a non-negative integer")
         }),
         Value::String(s) if s.trim().is_empty() => Ok(None),
         Value::String(s) => {

@@ -541,6 +541,28 @@ fn parse_errors_from_text_name_the_field_too() {
 }
 
 #[test]
+fn ids_too_large_or_negative_say_which() {
+    let survey = |id: &str| {
+        udesk_protocol::from_str::<SurveyRequest>(&format!(
+            r#"{{"im_sub_session_id": {id}, "option_id": 1}}"#
+        ))
+        .unwrap_err()
+        .to_string()
+    };
+    let big = survey("99999999999999999999999");
+    assert!(big.contains("too large"), "{big}");
+    let negative = survey("-1");
+    assert!(negative.contains("negative"), "{negative}");
+    assert!(
+        udesk_protocol::from_str::<SurveyRequest>(
+            r#"{"im_sub_session_id": 18446744073709551615, "option_id": 1}"#
+        )
+        .is_ok(),
+        "u64::MAX is an id"
+    );
+}
+
+#[test]
 fn durations_are_finite_non_negative_seconds() {
     let video = |duration: Value| {
         from_value::<SendMessageRequest>(json!({"type": "video",

@@ -125,6 +125,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "the body is not valid JSON: {e}"
         )));
     }
+    // Every body is an object; serde would also fill a struct from an array, by position.
+    if !text.trim_start().starts_with('{') {
+        return Err(AppError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
+    }
     udesk_protocol::from_str(text).map_err(AppError::from)
 }
 
@@ -477,6 +483,16 @@ mod tests {
         assert!(parse_json::<SendMessageRequest>(b"{").is_err());
         assert!(parse_json::<SendMessageRequest>(b"  ").is_err());
         assert!(parse_json::<SendMessageRequest>(&[0xff, 0xfe]).is_err());
+        // An array would fill the struct by position: refused like any non-object.
+        for body in [&b"[]"[..], b"[\"c\", \"agent\"]", b"\"x\"", b"7", b"null"] {
+            let err = parse_json::<CreateSessionRequest>(body).err().unwrap();
+            assert!(
+                err.body().message.contains("JSON object"),
+                "{:?}",
+                err.body()
+            );
+        }
+        assert!(parse_json::<CreateSessionRequest>(b" {}").is_ok());
     }
 
     #[test]
