@@ -108,11 +108,18 @@ impl Identity {
 
     /// The customer_token of a valid, unexpired token.
     pub fn verify(&self, token: &str, now: u64) -> Result<String, TokenError> {
+        self.verify_until(token, now)
+            .map(|(customer_token, _)| customer_token)
+    }
+
+    /// The customer_token of a valid, unexpired token, and when it expires (Unix seconds): what
+    /// the token grants must end then (an open event stream, too).
+    pub fn verify_until(&self, token: &str, now: u64) -> Result<(String, u64), TokenError> {
         let (customer_token, expires_at) = self.verify_signature(token)?;
         if now >= expires_at {
             return Err(TokenError::Expired);
         }
-        Ok(customer_token)
+        Ok((customer_token, expires_at))
     }
 
     /// Like [`Identity::verify`], but accepts a token that expired less than the renewal grace

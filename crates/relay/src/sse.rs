@@ -71,10 +71,14 @@ pub async fn events(
         .filter(|t| !t.is_empty())
         .or_else(|| bearer(&headers))
         .ok_or_else(|| AppError::Unauthorized("missing `token` query parameter".into()))?;
-    let customer_token = state
+    let now = now_secs();
+    let (customer_token, expires_at) = state
         .identity
-        .verify(token, now_secs())
+        .verify_until(token, now)
         .map_err(|e| AppError::Unauthorized(e.message().into()))?;
+    // The stream ends with its token (a stolen token's stream must not outlive it); the
+    // browser's reconnect then gets 401 and the widget renews.
+    let expires_in = Duration::from_secs(expires_at - now);
     let resume = match headers.get("last-event-id") {
         Some(value) => parse_event_id(value.to_str().unwrap_or("x"), "Last-Event-ID")?,
         None => None,
@@ -102,9 +106,18 @@ pub async fn events(
     } else {
         tokio::spawn(pump(state.clone(), customer_token, resume, hint, tx));
     }
+    let ended = {
+        let shutdown = state.shutdown.clone();
+        async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = sleep_long(expires_in) => {}
+            }
+        }
+    };
     let stream = ReceiverStream::new(rx)
         .map(Ok::<_, Infallible>)
-        .take_until(state.shutdown.clone().cancelled_owned());
+        .take_until(ended);
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(state.keep_alive))
         .into_response();
@@ -113,6 +126,17 @@ pub async fn events(
         .headers_mut()
         .insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(response)
+}
+
+/// Sleeps `duration`, which may be far beyond what a timer can hold (a token that does not
+/// expire): then forever.
+async fn sleep_long(duration: Duration) {
+    match tokio::time::Instant::now().checked_add(duration) {
+        Some(deadline) if duration < Duration::from_secs(100 * 365 * 24 * 3600) => {
+            tokio::time::sleep_until(deadline).await
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 /// Feeds one stream: the reset notice if needed, the replay, then live events, until the

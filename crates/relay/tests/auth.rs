@@ -222,3 +222,24 @@ async fn a_visitor_never_sees_or_touches_another_visitors_conversation() {
         assert_eq!((status, code.as_str()), (403, "forbidden"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn an_open_stream_ends_when_its_token_expires() {
+    let t = start(&["--token-ttl", "2"]).await;
+    let v = t.visitor().await;
+    let mut stream = t.stream(&v.token, Resume::Fresh).await;
+    t.push(&agent_push(&v.customer_token, &["m1"])).await;
+    assert_eq!(stream.message_ids(1).await, ["m1"]);
+    // Not a second longer than the token: a stolen token's stream does not outlive it.
+    assert!(
+        stream.ends_within(Duration::from_secs(5)).await,
+        "the stream outlived its token"
+    );
+    let response = t
+        .client
+        .get(format!("{}?token={}", t.url("/v1/events"), v.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_body(response).await.0, 401, "the browser must renew");
+}
