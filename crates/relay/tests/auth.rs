@@ -210,14 +210,7 @@ async fn a_visitor_never_sees_or_touches_another_visitors_conversation() {
         ),
     ];
     for (path, body) in attempts {
-        let response = t
-            .client
-            .post(t.url(path))
-            .bearer_auth(&bob.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = t.post_as(&bob.token, path, body).await;
         let (status, code, _) = error_body(response).await;
         assert_eq!((status, code.as_str()), (403, "forbidden"), "{path}");
     }
@@ -235,11 +228,6 @@ async fn an_open_stream_ends_when_its_token_expires() {
         stream.ends_within(Duration::from_secs(5)).await,
         "the stream outlived its token"
     );
-    let response = t
-        .client
-        .get(format!("{}?token={}", t.url("/v1/events"), v.token))
-        .send()
-        .await
-        .unwrap();
+    let response = t.raw_stream(&v.token).await;
     assert_eq!(error_body(response).await.0, 401, "the browser must renew");
 }

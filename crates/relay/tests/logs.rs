@@ -57,13 +57,8 @@ async fn secrets_stay_out_of_the_log() {
     .await;
     let v = t.visitor().await;
     let response = t
-        .client
-        .post(t.url("/v1/sessions"))
-        .bearer_auth(&v.token)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+        .post_as(&v.token, "/v1/sessions", serde_json::json!({}))
+        .await;
     assert_eq!(response.status(), 502);
     assert_eq!(
         t.push(&common::agent_push(&v.customer_token, &["m1"]))

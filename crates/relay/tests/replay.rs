@@ -90,9 +90,7 @@ async fn pruned_history_is_announced_with_a_reset() {
 
     // Ids 2 and 3 are gone: say so, then continue from the earliest kept.
     let mut stream = t.stream(&v.token, Resume::Header(1)).await;
-    let reset = stream.next_within(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(reset.event, "reset");
-    let reset: StreamReset = serde_json::from_str(&reset.data).unwrap();
+    let reset = stream.reset().await;
     assert_eq!(
         reset,
         StreamReset {
@@ -110,15 +108,13 @@ async fn pruned_history_is_announced_with_a_reset() {
 
     // An id this relay never gave (its store was replaced): reset, then everything kept.
     let mut stream = t.stream(&v.token, Resume::Header(99)).await;
-    let reset = stream.next_within(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(reset.event, "reset");
+    stream.reset().await;
     assert_eq!(stream.message_ids(3).await, ["m4", "m5", "m6"]);
     drop(stream);
 
     // The largest id there is, from the query of a fresh page load: the same.
     let mut stream = t.stream(&v.token, Resume::Query(u64::MAX)).await;
-    let reset = stream.next_within(Duration::from_secs(5)).await;
-    let reset: StreamReset = serde_json::from_str(&reset.expect("a reset").data).unwrap();
+    let reset = stream.reset().await;
     assert_eq!(
         reset,
         StreamReset {
@@ -133,12 +129,7 @@ async fn pruned_history_is_announced_with_a_reset() {
 async fn the_stream_tells_browsers_when_to_retry_and_ends_on_shutdown() {
     let t = start(&[]).await;
     let v = t.visitor().await;
-    let response = t
-        .client
-        .get(format!("{}?token={}", t.url("/v1/events"), v.token))
-        .send()
-        .await
-        .unwrap();
+    let response = t.raw_stream(&v.token).await;
     assert_eq!(response.status(), 200);
     let mut body = response.bytes_stream();
     use futures_util::StreamExt;
@@ -214,12 +205,7 @@ async fn crowds_get_a_retry_hint_and_an_ended_stream() {
 async fn keep_alive_comments_flow_on_an_idle_stream() {
     let t = start(&["--keep-alive-secs", "1"]).await;
     let v = t.visitor().await;
-    let response = t
-        .client
-        .get(format!("{}?token={}", t.url("/v1/events"), v.token))
-        .send()
-        .await
-        .unwrap();
+    let response = t.raw_stream(&v.token).await;
     let mut body = response.bytes_stream();
     use futures_util::StreamExt;
     let mut seen = String::new();

@@ -108,15 +108,7 @@ async fn health_and_metrics_answer() {
     // The stream's end is noticed and counted.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let text = t
-            .client
-            .get(t.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = t.metrics().await;
         if text.contains("udesk_relay_streams_open 0") {
             break;
         }

@@ -133,15 +133,7 @@ async fn udesk_retries_are_delivered_once() {
     assert_eq!(stream.message_ids(3).await, ["a1", "a2", "a3"]);
     stream.assert_quiet(QUIET).await;
 
-    let metrics = t
-        .client
-        .get(t.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = t.metrics().await;
     assert!(
         metrics.contains("udesk_relay_events_in_total 3"),
         "{metrics}"

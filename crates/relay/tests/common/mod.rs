@@ -1,5 +1,7 @@
 //! Helpers shared by the relay's integration tests: a relay on 127.0.0.1:0 with a real SQLite
-//! file in a temporary directory, a visitor, webhook pushes and an SSE reader.
+//! file in a temporary directory (or the real binary, [`RelayProcess`]), its HTTP API as
+//! browsers and Udesk use it ([`Api`]: visitors, widget calls, webhook pushes, metrics), webhook
+//! bodies and an SSE reader ([`EventStream`]).
 #![allow(dead_code)]
 
 pub mod redis;
@@ -13,17 +15,26 @@ use std::pin::Pin;
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
-use udesk_protocol::relay::{StreamMessage, VisitorResponse};
+use udesk_protocol::relay::{StreamMessage, StreamReset, VisitorResponse};
 use udesk_relay::{Config, RunningRelay};
+use udesk_sim::SimConfig;
 
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 pub const IDENTITY_SECRET: &str = "test-identity-secret";
 
-/// A relay under test and what it needs to stay alive.
+/// A relay under test and what it needs to stay alive. Its HTTP API is [`Api`] (by `Deref`).
 pub struct TestRelay {
     pub relay: RunningRelay,
-    pub client: reqwest::Client,
+    pub api: Api,
     pub dir: TempDir,
+}
+
+impl std::ops::Deref for TestRelay {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 /// The flags every test relay gets; `extra` adds more.
@@ -64,29 +75,77 @@ pub async fn start(extra: &[&str]) -> TestRelay {
 /// Starts a relay whose files live in `dir`.
 pub async fn start_in(dir: TempDir, extra: &[&str]) -> TestRelay {
     let config = config(&dir, extra);
-    start_config(dir, config).await
+    start_config(dir, config, SimConfig::default()).await
 }
 
 /// Starts a relay on the store `store` (e.g. a shared `redis://…`).
 pub async fn start_on(store: &str, extra: &[&str]) -> TestRelay {
     let dir = tempfile::tempdir().unwrap();
     let config = config_with_store(&dir, store, extra);
-    start_config(dir, config).await
+    start_config(dir, config, SimConfig::default()).await
 }
 
-async fn start_config(dir: TempDir, config: Config) -> TestRelay {
+/// Starts a relay that embeds a simulator with `sim`'s setup.
+pub async fn start_with_sim(sim: SimConfig, extra: &[&str]) -> TestRelay {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir, extra);
+    start_config(dir, config, sim).await
+}
+
+async fn start_config(dir: TempDir, config: Config, sim: SimConfig) -> TestRelay {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = udesk_relay::start(config, listener).await.unwrap();
-    TestRelay {
-        relay,
-        client: reqwest::Client::new(),
-        dir,
-    }
+    let relay = udesk_relay::start_with_sim(config, listener, sim)
+        .await
+        .unwrap();
+    let api = Api::new(relay.base_url());
+    TestRelay { relay, api, dir }
 }
 
 impl TestRelay {
+    /// POSTs to the upstream simulator's console or admin routes; asserts success.
+    pub async fn sim_post(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.relay.upstream_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    /// GETs one of the upstream simulator's console or admin routes.
+    pub async fn sim_get(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.relay.upstream_url);
+        self.client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// A relay's HTTP API as browsers and Udesk use it, by base URL: a relay in this process or the
+/// real binary in its own.
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: String) -> Api {
+        Api {
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.relay.base_url())
+        format!("{}{path}", self.base)
     }
 
     /// A new anonymous visitor.
@@ -99,6 +158,27 @@ impl TestRelay {
             .unwrap();
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
+    }
+
+    /// A widget call: POSTs `body` to `path` with `token` as bearer.
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A widget GET with `token` as bearer.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The `/metrics` text.
@@ -125,6 +205,12 @@ impl TestRelay {
             .await
             .unwrap()
             .status()
+    }
+
+    /// `GET /v1/events?token=…`, the answer as it comes (for status and raw-body checks).
+    pub async fn raw_stream(&self, token: &str) -> reqwest::Response {
+        let url = format!("{}?token={token}", self.url("/v1/events"));
+        self.client.get(url).send().await.unwrap()
     }
 
     /// Opens the event stream; `resume` goes in the `Last-Event-ID` header or the query.
@@ -201,6 +287,38 @@ impl EventStream {
         message
     }
 
+    /// The next event, which must be a `reset`.
+    pub async fn reset(&mut self) -> StreamReset {
+        let event = self
+            .next_within(Duration::from_secs(5))
+            .await
+            .expect("no reset within 5 s");
+        assert_eq!(event.event, "reset", "expected a reset, got {event:?}");
+        serde_json::from_str(&event.data).unwrap()
+    }
+
+    /// The next message that `wanted` accepts (other events are skipped), within `wait`.
+    pub async fn until(
+        &mut self,
+        wait: Duration,
+        wanted: impl Fn(&StreamMessage) -> bool,
+    ) -> StreamMessage {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let event = self
+                .next_within(left)
+                .await
+                .expect("the expected event did not arrive");
+            if event.event == "message" {
+                let message: StreamMessage = udesk_protocol::from_str(&event.data).unwrap();
+                if wanted(&message) {
+                    return message;
+                }
+            }
+        }
+    }
+
     /// The next `n` messages' Udesk message_ids.
     pub async fn message_ids(&mut self, n: usize) -> Vec<String> {
         let mut ids = Vec::new();
@@ -273,6 +391,11 @@ pub struct RelayProcess {
 }
 
 impl RelayProcess {
+    /// Its HTTP API.
+    pub fn api(&self) -> Api {
+        Api::new(self.base_url.clone())
+    }
+
     /// Starts the binary with `args` and waits for its `listening on` line.
     pub async fn spawn(args: &[String]) -> RelayProcess {
         use tokio::io::{AsyncBufReadExt, BufReader};
