@@ -138,17 +138,8 @@ async fn flags_configure_the_simulator_and_sigterm_stops_it() {
         "expression"
     );
     // Seed shape, each push twice.
-    let pushes = {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let all = receiver.accepted();
-            if all.len() >= 4 {
-                break all;
-            }
-            assert!(Instant::now() < deadline, "{all:?}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
+    let accepted = || async { receiver.accepted() };
+    let pushes = common::eventually("4 pushes", accepted, |all| all.len() >= 4).await;
     assert!(pushes.iter().all(|p| p.body["message"].is_object()));
     assert_eq!(pushes[0].body, pushes[1].body, "duplicated");
 
