@@ -76,16 +76,8 @@ async fn generated_secrets_are_kept_in_the_data_dir_across_restarts() {
         "--store".into(),
         "memory".into(),
     ];
-    let client = reqwest::Client::new();
     let mut first = common::RelayProcess::spawn(&args).await;
-    let visitor: udesk_protocol::relay::VisitorResponse = client
-        .post(first.url("/v1/visitor"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let visitor = first.api().visitor().await;
     first.child.kill().await.unwrap();
 
     let path = dir.path().join("secrets.json");
@@ -100,14 +92,10 @@ async fn generated_secrets_are_kept_in_the_data_dir_across_restarts() {
 
     // The restarted demo accepts the visitor's token and Udesk's webhook URL as before.
     let second = common::RelayProcess::spawn(&args).await;
-    let stream = client
-        .get(second.url(&format!("/v1/events?token={}", visitor.token)))
-        .send()
-        .await
-        .unwrap();
+    let stream = second.api().raw_stream(&visitor.token).await;
     assert_eq!(stream.status(), 200, "the token is still good");
     drop(stream);
-    let hook = client
+    let hook = reqwest::Client::new()
         .post(second.url(&format!("/webhooks/udesk/{webhook_secret}")))
         .json(&common::agent_push(&visitor.customer_token, &["m1"]))
         .send()
