@@ -53,7 +53,7 @@ pub struct Shared {
     pub send_locks: KeyedLocks,
     /// The secret path segment of the webhook URL.
     pub webhook_secret: String,
-    /// Browser origins allowed besides the relay's own.
+    /// Browser origins allowed besides the relay's own, as [`web::check_origins`] gives them.
     pub allowed_origins: Vec<String>,
     pub widget_dir: PathBuf,
     pub keep_alive: Duration,

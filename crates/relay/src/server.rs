@@ -155,6 +155,7 @@ pub async fn start_with_sim(
     sim_config: SimConfig,
 ) -> Result<RunningRelay, StartError> {
     let addr = listener.local_addr()?;
+    let allowed_origins = crate::web::check_origins(&config.allowed_origins)?;
     let secrets::Secrets {
         webhook: webhook_secret,
         identity: identity_secret,
@@ -234,7 +235,7 @@ pub async fn start_with_sim(
         trust_forwarded_for: config.trust_forwarded_for,
         send_locks: KeyedLocks::default(),
         webhook_secret,
-        allowed_origins: config.allowed_origins.clone(),
+        allowed_origins,
         widget_dir: config.widget_dir.clone(),
         keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
         max_streams: config.max_streams,

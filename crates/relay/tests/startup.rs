@@ -46,6 +46,19 @@ async fn impossible_configurations_are_refused_clearly() {
     let store = format!("sqlite:{}/sub/relay.sqlite3", blocker.display());
     let err = start_error(&["--store", &store]).await;
     assert!(err.contains("SQLite store"), "{err}");
+    // Origins are exact: no wildcard (it used to panic inside the CORS layer), no path.
+    for origin in [
+        "*",
+        "https://shop.example/page",
+        "shop.example",
+        "https://*.shop.example",
+    ] {
+        let err = start_error(&[&memory[..], &["--allowed-origin", origin]].concat()).await;
+        assert!(
+            err.contains("--allowed-origin") && err.contains(origin),
+            "{err}"
+        );
+    }
 }
 
 #[tokio::test]
