@@ -3,11 +3,13 @@
 //! The order that makes "no gap, no duplicate" hold: subscribe to the hub first, then replay
 //! from the store, then go live, skipping live events the replay already sent and re-reading the
 //! store whenever the live feed skips ahead (a lagging receiver, or pushes committed out of
-//! order) or the hub asks for a resync (the Redis feed from other relays was interrupted). Ids come from the store, so they are the same after a restart.
+//! order) or the hub asks for a resync (the Redis feed from other relays was interrupted). Ids
+//! come from the store, so they are the same after a restart.
 //!
 //! Browsers give up for good on a non-200 answer, so once the token is good the answer is always
-//! a 200 stream: trouble (a store error, too many streams, shutdown) ends the stream, and the
-//! browser reconnects after `retry:` with `Last-Event-ID`.
+//! a 200 stream: trouble (a store error, too many streams on the relay or for this visitor,
+//! shutdown) ends the stream, and the browser reconnects after `retry:` with `Last-Event-ID`.
+//! The stream also ends when its token expires; that reconnect gets 401, and the widget renews.
 
 use crate::api::{bearer, now_secs};
 use crate::app::AppState;
