@@ -41,6 +41,15 @@ async fn reconnect_with_last_event_id_gets_exactly_the_missed_events_in_order() 
     assert_eq!(stream.message_ids(2).await, ["m5", "m6"]);
     stream.assert_quiet(QUIET).await;
 
+    // The browser reconnects on the page load's URL: the header is newer and wins.
+    let both = Resume::Both {
+        header: 5,
+        query: 2,
+    };
+    let mut stream = t.stream(&v.token, both).await;
+    assert_eq!(stream.message_ids(1).await, ["m6"]);
+    stream.assert_quiet(QUIET).await;
+
     // No id at all: the whole kept transcript.
     let mut stream = t.stream(&v.token, Resume::Fresh).await;
     assert_eq!(

@@ -217,13 +217,18 @@ impl Api {
     pub async fn stream(&self, token: &str, resume: Resume) -> EventStream {
         let mut url = format!("{}?token={token}", self.url("/v1/events"));
         let mut request = self.client.get(&url);
-        match resume {
-            Resume::Fresh => {}
-            Resume::Header(id) => request = request.header("Last-Event-ID", id.to_string()),
-            Resume::Query(id) => {
-                url.push_str(&format!("&last_event_id={id}"));
-                request = self.client.get(&url);
-            }
+        let (header, query) = match resume {
+            Resume::Fresh => (None, None),
+            Resume::Header(id) => (Some(id), None),
+            Resume::Query(id) => (None, Some(id)),
+            Resume::Both { header, query } => (Some(header), Some(query)),
+        };
+        if let Some(id) = query {
+            url.push_str(&format!("&last_event_id={id}"));
+            request = self.client.get(&url);
+        }
+        if let Some(id) = header {
+            request = request.header("Last-Event-ID", id.to_string());
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200, "stream refused");
@@ -242,6 +247,11 @@ pub enum Resume {
     Fresh,
     Header(u64),
     Query(u64),
+    /// A browser's reconnect after a page load: the page's URL still has its query id.
+    Both {
+        header: u64,
+        query: u64,
+    },
 }
 
 pub type Inner =
