@@ -9,6 +9,7 @@ use crate::store::Storage;
 use crate::udesk::Udesk;
 use crate::{api, sse, web, webhook};
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use std::ops::Deref;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use udesk_protocol::relay::RelayConfig;
 
@@ -107,6 +109,12 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(web::method_not_allowed)
         // Outermost, so that it answers preflights before routing (and its 405s).
         .layer(web::cors(&state.allowed_origins))
+        // Answers carry text from requests (an error naming a path or an origin): browsers must
+        // take each as its declared type, never sniff one into HTML.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

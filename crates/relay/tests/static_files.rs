@@ -121,7 +121,7 @@ async fn health_and_metrics_answer() {
 }
 
 #[tokio::test]
-async fn nothing_outside_the_widget_directory_is_served() {
+async fn nothing_outside_the_widget_directory_is_served_nor_sniffed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("widget")).unwrap();
@@ -155,5 +155,11 @@ async fn nothing_outside_the_widget_directory_is_served() {
         .send()
         .await
         .unwrap();
+    assert_eq!(ok.headers()["x-content-type-options"], "nosniff");
     assert_eq!(ok.text().await.unwrap(), "ok");
+    // Nor is any answer sniffed into something else: an error echoing the path stays JSON.
+    for path in ["/<b>x</b>", "/v1/config", "/widget/missing.js"] {
+        let r = t.client.get(t.url(path)).send().await.unwrap();
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{path}");
+    }
 }
