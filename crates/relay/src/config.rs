@@ -117,7 +117,7 @@ pub struct Config {
     pub upstream_timeout_ms: u64,
 
     /// `sqlite:PATH`, `memory` or `redis://HOST:PORT[/DB]`. Default: `sqlite:<data-dir>/relay.sqlite3`.
-    #[arg(long, env = "UDESK_RELAY_STORE")]
+    #[arg(long, env = "UDESK_RELAY_STORE", hide_env_values = true)]
     pub store: Option<StoreSpec>,
 
     /// Start with a Redis that does not fsync every write (`appendonly yes` + `appendfsync

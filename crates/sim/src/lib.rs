@@ -34,6 +34,7 @@
 //! 2002 no agent online, 2005 bad parameter, 2062 missing parameter (both naming the field),
 //! 9200 session missing or closed, 2059 / 20621–20624 signature refusals. Only injected faults
 //! answer 5xx. Parameters may also come in the query string, as Udesk accepts them (body wins).
+//! Bodies over [`BODY_LIMIT`] (1 MiB) are refused with HTTP 413 (code 2005).
 //!
 //! Create-session details: a `customer_token` nobody created becomes the customer
 //! "API匿名用户(token)"; a customer already queued or served gets that session back instead of a
@@ -267,17 +268,25 @@ fn app(sim: Arc<Sim>) -> Router {
             Arc::clone(&sim),
             faults::inject_api_faults,
         ));
-    Router::new()
-        .merge(signed)
+    let pages = Router::new()
         .merge(console::routes())
         .merge(admin::routes())
+        .route_layer(axum::middleware::from_fn(auth::same_origin_writes));
+    Router::new()
+        .merge(signed)
+        .merge(pages)
         .merge(media::routes())
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(sim)
 }
+
+/// The largest request body any route reads (the API, the console, the admin pages): a larger
+/// one is refused with HTTP 413 and code 2005.
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
 async fn not_found(uri: axum::http::Uri) -> impl IntoResponse {
     ApiError::new(Code(404), format!("no such route: {}", uri.path()))

@@ -290,9 +290,9 @@ async fn post(
                     sim.config.webhook_timeout.as_millis()
                 )
             } else if e.is_connect() {
-                format!("cannot connect: {e}")
+                format!("cannot connect: {}", without_url(e))
             } else {
-                e.to_string()
+                without_url(e)
             };
             (None, why)
         })?;
@@ -304,6 +304,19 @@ async fn post(
     } else {
         Err((Some(status.as_u16()), format!("HTTP {status}")))
     }
+}
+
+/// A transport error with its causes but without its URL: a receiver's URL may hold a secret
+/// (the relay's does), and these texts are logged and shown on `/admin/webhooks`.
+fn without_url(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 fn body(shape: WebhookShape, push: &Push) -> serde_json::Value {
