@@ -202,6 +202,11 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_KEEP_ALIVE_SECS", default_value_t = 15)]
     pub keep_alive_secs: u64,
 
+    /// Milliseconds a client may take to send a request's head; slower connections are closed
+    /// (slow-loris protection).
+    #[arg(long, env = "UDESK_RELAY_HEADER_TIMEOUT_MS", default_value_t = 30_000)]
+    pub header_timeout_ms: u64,
+
     /// Embedded simulator: webhook body shape, `messages` (today's list) or `message` (the
     /// seed's single message). Default: messages.
     #[arg(long, env = "UDESK_RELAY_SIM_WEBHOOK_SHAPE")]

@@ -42,7 +42,7 @@ pub struct RunningRelay {
     /// The base URL of the Udesk (or simulator) the relay calls.
     pub upstream_url: String,
     state: AppState,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
     upkeep: JoinHandle<()>,
     fanout: Option<JoinHandle<()>>,
     sim: Option<RunningSim>,
@@ -259,14 +259,8 @@ pub async fn start_with_sim(
 
     let router = app(state.clone());
     let stop = state.shutdown.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await
-    });
+    let header_timeout = Duration::from_millis(config.header_timeout_ms.max(1));
+    let server = tokio::spawn(crate::accept::serve(listener, router, header_timeout, stop));
     let upkeep = tokio::spawn(upkeep(state.clone()));
     tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
     Ok(RunningRelay {
