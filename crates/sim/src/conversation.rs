@@ -69,6 +69,9 @@ impl Sim {
                 ),
             ));
         };
+        if let Some(customer) = world.customers.get_mut(token) {
+            customer.with_robot = true;
+        }
         world.record(
             token,
             Sender::Customer,

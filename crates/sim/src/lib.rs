@@ -51,7 +51,11 @@
 //! seed's single `message` with [`WebhookShape::Message`]. Agent events: `info_appoint` (an agent
 //! took the customer), `start_session` (the conversation starts), `survey` (the agent invites a
 //! rating), `transfer` (`data.im_sub_session_id` is the new session; the old one is closed with
-//! `redirect`), `close` (`close_type`, and `survey_options` when surveys run after sessions). A
+//! `redirect`), `close` (`close_type`, and `survey_options` when surveys run after sessions). When
+//! a customer who has been talking to the robot (a robot session or a question since their last
+//! agent session) gets an agent session, the robot pushes a `robot_transfer` event first
+//! ("正在为您转接人工客服…", `data.im_sub_session_id` = the new session), at once even if the
+//! customer then waits in the queue, so it always precedes that session's `info_appoint`. A
 //! receiver must answer 2xx within the timeout (10 s); otherwise the same body is sent again with
 //! backoff, and that customer's later pushes wait (at-least-once, in order per customer).
 //!

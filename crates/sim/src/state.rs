@@ -106,6 +106,7 @@ impl World {
                 anonymous: true,
                 created_at: now_text(),
                 current_session: None,
+                with_robot: false,
             };
             self.customers.insert(token.to_owned(), customer);
             self.touch();
@@ -197,6 +198,9 @@ pub struct Customer {
     pub created_at: String,
     /// The open agent session, if any.
     pub current_session: Option<u64>,
+    /// Talking to the robot since their last agent session began: the next one they get starts
+    /// with the robot's `robot_transfer` event.
+    pub with_robot: bool,
 }
 
 /// A conversation with an agent (Udesk's im_sub_session).
