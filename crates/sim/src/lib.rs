@@ -95,12 +95,15 @@ pub mod faults;
 pub mod kb;
 mod media;
 mod queue;
+mod ring;
 mod robot;
 mod state;
 mod survey;
 mod webhook;
 
-pub use config::{AgentConfig, GroupConfig, RetryPolicy, SimConfig, Staff, WebhookShape};
+pub use config::{
+    AgentConfig, GroupConfig, Retention, RetryPolicy, SimConfig, Staff, WebhookShape,
+};
 pub use error::ApiError;
 pub use faults::Faults;
 pub use kb::KnowledgeBase;
@@ -137,20 +140,38 @@ pub(crate) struct Sim {
 }
 
 impl Sim {
-    fn new(config: SimConfig, public_url: String) -> Self {
-        Sim {
+    fn new(config: SimConfig, public_url: String) -> std::io::Result<Self> {
+        Ok(Sim {
             world: Mutex::new(state::World::new(&config)),
             faults: Mutex::new(config.faults.clone()),
             fail_spread: Default::default(),
             timeout_spread: Default::default(),
             nonces: Default::default(),
-            outbox: webhook::Outbox::new(config.webhook_url.clone(), config.webhook_timeout),
+            outbox: webhook::Outbox::new(
+                config.webhook_url.clone(),
+                config.webhook_timeout,
+                config.retention.records,
+            )?,
             media: media::Library::generate(),
             stop: CancellationToken::new(),
             tasks: TaskTracker::new(),
             public_url,
             config,
-        }
+        })
+    }
+
+    /// Forgets idle customers' transcripts, every [`Retention::sweep_every`], until shutdown.
+    fn sweep_idle_transcripts(self: &Arc<Self>) {
+        let sim = Arc::clone(self);
+        self.tasks.spawn(async move {
+            let every = sim.config.retention.sweep_every();
+            while webhook::sleep_or_stop(&sim, every).await {
+                let forgotten = sim.world().forget_idle_transcripts(state::unix_millis());
+                if forgotten > 0 {
+                    tracing::debug!(forgotten, "forgot idle customers' transcripts");
+                }
+            }
+        });
     }
 
     /// The world, locked. Never held across an `.await`.
@@ -219,7 +240,8 @@ impl Drop for RunningSim {
 }
 
 /// Serves the simulator on `listener` in a background task. Fails with `InvalidInput` when the
-/// configuration does not hold together ([`SimConfig::validate`]).
+/// configuration does not hold together ([`SimConfig::validate`]), and with a clear error when
+/// the webhook HTTP client cannot be built (pushes never go out without their timeout).
 pub async fn start(listener: TcpListener, config: SimConfig) -> std::io::Result<RunningSim> {
     config
         .validate()
@@ -231,7 +253,8 @@ pub async fn start(listener: TcpListener, config: SimConfig) -> std::io::Result<
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_owned();
-    let sim = Arc::new(Sim::new(config, public_url));
+    let sim = Arc::new(Sim::new(config, public_url)?);
+    sim.sweep_idle_transcripts();
     let router = app(Arc::clone(&sim));
     let until = sim.stop.clone();
     let task = tokio::spawn(async move {

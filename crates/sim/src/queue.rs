@@ -378,6 +378,7 @@ impl Sim {
         if let Some(s) = world.sessions.get_mut(&session_id) {
             s.state = SessionState::closed(&close_type);
         }
+        world.session_closed(session_id);
         if let Some(customer) = world.customers.get_mut(&session.customer_token) {
             if customer.current_session == Some(session_id) {
                 customer.current_session = None;
@@ -468,6 +469,7 @@ impl Sim {
         if let Some(old) = world.sessions.get_mut(&session_id) {
             old.state = SessionState::closed(&CloseType::Redirect);
         }
+        world.session_closed(session_id);
         if let Some(agent) = session.agent_id.and_then(|id| world.agents.get_mut(&id)) {
             agent.serving.remove(&session_id);
         }
