@@ -59,6 +59,12 @@
 //! receiver must answer 2xx within the timeout (10 s); otherwise the same body is sent again with
 //! backoff, and that customer's later pushes wait (at-least-once, in order per customer).
 //!
+//! # Memory
+//! Every record is bounded by [`Retention`] (`SimConfig::retention`): the newest 10,000 webhook
+//! tries, surveys, ratings, closed sessions, token-less Open API customers and customer message
+//! ids; the newest 1,000 messages of each transcript; and a customer with no agent session open
+//! who has been quiet for an hour loses their transcript. Customers and open sessions are kept.
+//!
 //! # Demo setup
 //! Credentials `demo@udesk-chat.local` / `udesk-chat-demo-token`. Agents: 1 "小明 Xiaoming"
 //! (scripted: answers by itself), 2 "Alice" (answer her customers from the console), 3 "Bob"
@@ -80,7 +86,8 @@
 //! - `state`: the world (customers, sessions, transcripts, records); `queue`: agents, groups,
 //!   queues and session lifecycle; `conversation`: customer messages; `survey`: surveys and ratings.
 //! - `robot` + [`kb`]: the robot and its knowledge base; `demo_agent`: the scripted agent.
-//! - `webhook`: reply notification delivery; [`faults`]: fault knobs.
+//! - `webhook`: reply notification delivery; [`faults`]: fault knobs; `ring`: the bounded buffer
+//!   records live in.
 //! - `console`, `admin`, `media`: the console page, inspection endpoints, generated media.
 
 mod admin;

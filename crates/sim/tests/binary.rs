@@ -49,6 +49,7 @@ async fn flags_configure_the_simulator_and_sigterm_stops_it() {
         .arg(&agents)
         .args(["--pickup-delay", "0", "--fault-fail-percent", "10"])
         .args(["--fault-duplicate-webhooks", "--survey-style", "expression"])
+        .args(["--keep-records", "2"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -115,6 +116,14 @@ async fn flags_configure_the_simulator_and_sigterm_stops_it() {
     let pushes = common::eventually("4 pushes", accepted, |all| all.len() >= 4).await;
     assert!(pushes.iter().all(|p| p.body["message"].is_object()));
     assert_eq!(pushes[0].body, pushes[1].body, "duplicated");
+    // --keep-records: the newest two tries are kept, the others counted.
+    let tries: Value = get(format!("{base}/admin/webhooks"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tries["attempts"].as_array().unwrap().len(), 2, "{tries}");
+    assert!(tries["forgotten"].as_u64().unwrap() >= 2, "{tries}");
 
     let stopping = Instant::now();
     let killed = Command::new("kill")
@@ -155,4 +164,10 @@ fn bad_flags_and_files_are_refused_with_a_message() {
     let out = run(&["--listen", "127.0.0.1:0", "--survey-style", "hearts"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("survey-style"));
+    let out = run(&["--listen", "127.0.0.1:0", "--keep-records", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--keep-records"));
+    let out = run(&["--listen", "127.0.0.1:0", "--forget-idle-after", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--forget-idle-after"));
 }
