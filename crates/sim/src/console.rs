@@ -2,7 +2,10 @@
 //!
 //! A person sees waiting, assigned and active customers with their transcripts, picks one up,
 //! answers with any message type (text with a font, rich HTML, the bundled image/audio/video/file,
-//! a struct card), invites a survey, transfers and closes. JSON under `/console/api/`:
+//! a struct card), invites a survey, transfers and closes. Each action says under the customer's
+//! name how it went; the transcript follows new messages while the agent is at its bottom and
+//! keeps drawn entries, so a playing video is not cut off by the next message. Only customers
+//! with something kept (a transcript or a session) are listed. JSON under `/console/api/`:
 //!
 //! | route | what |
 //! |---|---|
@@ -231,7 +234,14 @@ fn summary(entry: &TranscriptEntry) -> String {
             .chars()
             .take(60)
             .collect(),
-        Content::Event(kind, _) => format!("[{}]", kind.as_str()),
+        Content::Event(kind, data) => match &data.content {
+            Some(text) => format!(
+                "[{}] {}",
+                kind.as_str(),
+                text.chars().take(60).collect::<String>()
+            ),
+            None => format!("[{}]", kind.as_str()),
+        },
         other => format!("[{}]", other.kind()),
     };
     format!("{who}{what}")

@@ -309,6 +309,23 @@ async fn a_queued_customer_from_the_robot_hears_robot_transfer_at_once_and_info_
         .wait_messages("c_second", "robot_transfer", |m| !m.is_empty())
         .await;
     assert_eq!(kinds(&handover), ["robot_transfer"]);
+    // The console's list shows the hand-over's words, not just its type.
+    let console = sim.admin("/console/api/state").await;
+    let row = console["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer_token"] == "c_second")
+        .cloned()
+        .unwrap();
+    assert_eq!(row["status"], "queued");
+    assert!(
+        row["last_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("🤖 [robot_transfer] 正在为您转接人工客服…"),
+        "{row}"
+    );
     // Asking again while queued is the same session: no second hand-over.
     assert_eq!(sim.agent_session("c_second").await["code"], 2001);
     // Ann frees up; c_second is served after the hand-over, in order.
