@@ -37,10 +37,11 @@ pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> 
     match Value::deserialize(d)? {
         Value::Null => Ok(None),
         Value::Number(n) => n.as_u64().map(Some).ok_or_else(|| {
-            de::Error::invalid_value(
-                Unexpected::Other("a negative or fractional number"),
-                &"a non-negative integer",
-            )
+            let why = match n.as_f64() {
+                Some(f) if f > u64::MAX as f64 => "a number too large for an id",
+                _ => "a negative or fractional number",
+            };
+            de::Error::invalid_value(Unexpected::Other(why), &"a non-negative integer")
         }),
         Value::String(s) if s.trim().is_empty() => Ok(None),
         Value::String(s) => {
@@ -55,21 +56,24 @@ pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> 
     }
 }
 
-/// A number of seconds given as a number or a numeric string; `null`, `""` are `None`.
+/// A number of seconds given as a number or a numeric string; `null`, `""` are `None`. Finite
+/// and not negative: `"NaN"` and `"inf"` parse as floats but are no duration.
 pub fn opt_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(None),
-        Value::Number(n) => Ok(n.as_f64()),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| de::Error::invalid_value(Unexpected::Str(&s), &"a number of seconds")),
-        other => Err(de::Error::invalid_type(
-            unexpected(&other),
-            &"a number of seconds",
-        )),
+    const EXPECTED: &str = "a non-negative number of seconds";
+    let seconds = match Value::deserialize(d)? {
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
+        Value::String(s) => match s.trim().parse::<f64>() {
+            Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Some(seconds),
+            _ => return Err(de::Error::invalid_value(Unexpected::Str(&s), &EXPECTED)),
+        },
+        other => return Err(de::Error::invalid_type(unexpected(&other), &EXPECTED)),
+    };
+    match seconds {
+        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(s)),
+        Some(s) => Err(de::Error::invalid_value(Unexpected::Float(s), &EXPECTED)),
+        None => Ok(None),
     }
 }
 

@@ -127,7 +127,8 @@ impl SignedQuery {
             .trim()
             .parse()
             .map_err(|_| SignError::BadTimestamp)?;
-        if (now - timestamp).abs() > MAX_CLOCK_SKEW_SECS {
+        // abs_diff: a timestamp near i64::MIN or MAX must not overflow.
+        if now.abs_diff(timestamp) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
             return Err(SignError::ClockSkew);
         }
         let expected = match self.sign_version.as_deref() {

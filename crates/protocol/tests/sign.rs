@@ -68,3 +68,26 @@ fn constant_time_eq_compares_content_and_length() {
     assert!(!constant_time_eq(b"secret", b"secret!"));
     assert!(constant_time_eq(b"", b""));
 }
+
+#[test]
+fn extreme_timestamps_are_clock_skew_not_a_panic() {
+    let at = |timestamp: i64| SignedQuery {
+        email: EMAIL.into(),
+        timestamp: timestamp.to_string(),
+        sign: "00".into(),
+        nonce: Some(NONCE.into()),
+        sign_version: Some("v2".into()),
+    };
+    for (timestamp, now) in [
+        (i64::MIN, TS),
+        (i64::MAX, TS),
+        (i64::MAX, i64::MIN),
+        (i64::MIN, i64::MAX),
+    ] {
+        assert_eq!(
+            at(timestamp).verify(EMAIL, TOKEN, now),
+            Err(SignError::ClockSkew),
+            "{timestamp} at {now}"
+        );
+    }
+}

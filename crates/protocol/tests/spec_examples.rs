@@ -539,3 +539,46 @@ fn parse_errors_from_text_name_the_field_too() {
     let err = udesk_protocol::from_str::<SurveyRequest>("{not json").unwrap_err();
     assert_eq!(err.path, "");
 }
+
+#[test]
+fn ids_too_large_or_negative_say_which() {
+    let survey = |id: &str| {
+        udesk_protocol::from_str::<SurveyRequest>(&format!(
+            r#"{{"im_sub_session_id": {id}, "option_id": 1}}"#
+        ))
+        .unwrap_err()
+        .to_string()
+    };
+    let big = survey("99999999999999999999999");
+    assert!(big.contains("too large"), "{big}");
+    let negative = survey("-1");
+    assert!(negative.contains("negative"), "{negative}");
+    assert!(
+        udesk_protocol::from_str::<SurveyRequest>(
+            r#"{"im_sub_session_id": 18446744073709551615, "option_id": 1}"#
+        )
+        .is_ok(),
+        "u64::MAX is an id"
+    );
+}
+
+#[test]
+fn durations_are_finite_non_negative_seconds() {
+    let video = |duration: Value| {
+        from_value::<SendMessageRequest>(json!({"type": "video",
+            "data": {"content": "https://v.example/a.mp4", "duration": duration}}))
+    };
+    for good in [json!(200), json!("4.5"), json!(0)] {
+        assert!(video(good.clone()).is_ok(), "{good}");
+    }
+    for bad in [
+        json!("NaN"),
+        json!("inf"),
+        json!("-infinity"),
+        json!(-3),
+        json!("-1"),
+    ] {
+        let err = video(bad.clone()).expect_err("refused");
+        assert_eq!(err.path, "data.duration", "{bad}: {err}");
+    }
+}

@@ -8,7 +8,7 @@
 use crate::app::{AppState, API_BODY_LIMIT};
 use crate::error::AppError;
 use crate::identity::Identity;
-use crate::limits::{client_ip, ip_key};
+use crate::limits::{client_ip, ip_key, RateLimiter};
 use crate::store::{now_ms, CustomerProfile};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use udesk_protocol::code::CodeResponse;
 use udesk_protocol::customer::{CreateCustomerRequest, CustomerFields};
 use udesk_protocol::message::SendMessageRequest;
@@ -124,20 +125,31 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "the body is not valid JSON: {e}"
         )));
     }
+    // Every body is an object; serde would also fill a struct from an array, by position.
+    if !text.trim_start().starts_with('{') {
+        return Err(AppError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
+    }
     udesk_protocol::from_str(text).map_err(AppError::from)
+}
+
+/// Takes one call from `key`'s budget in `limiter`, counting a refusal in `refused`.
+fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
+    limiter.check(key).map_err(|retry_after| {
+        refused.fetch_add(1, Relaxed);
+        AppError::RateLimited { retry_after }
+    })
 }
 
 impl AppState {
     /// Takes one send from the visitor's budget.
     fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
-        self.limiter
-            .check(&visitor.customer_token)
-            .map_err(|retry_after| {
-                self.metrics
-                    .rate_limited
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                AppError::RateLimited { retry_after }
-            })
+        take(
+            &self.limiter,
+            &visitor.customer_token,
+            &self.metrics.rate_limited,
+        )
     }
 
     async fn check_session(&self, customer_token: &str, session: u64) -> Result<(), AppError> {
@@ -178,16 +190,11 @@ pub async fn visitor(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<VisitorResponse>, AppError> {
-    state
-        .visitor_limiter
-        .check(&ip_key(ip))
-        .map_err(|retry_after| {
-            state
-                .metrics
-                .visitor_rate_limited
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            AppError::RateLimited { retry_after }
-        })?;
+    take(
+        &state.visitor_limiter,
+        &ip_key(ip),
+        &state.metrics.visitor_rate_limited,
+    )?;
     let body = body.map_err(|r| AppError::from_body_rejection(r, API_BODY_LIMIT))?;
     let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorRequest::default()
@@ -306,7 +313,7 @@ pub async fn create_session(
             .run(move |s| s.record_sessions(&ct, &[session], now_ms()))
             .await?;
     }
-    Ok(Json(answer))
+    Ok(Json(crate::sanitize::session_answer(answer)))
 }
 
 /// Whether a widget-given message_id is acceptable: short, and safe in logs and URLs.
@@ -423,11 +430,16 @@ fn code_answer(answer: CodeResponse) -> Result<Json<CodeResponse>, AppError> {
     }
 }
 
-/// `GET /v1/queue_status`.
+/// `GET /v1/queue_status`, limited per visitor (each poll is a call on Udesk's quota).
 pub async fn queue_status(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Json<QueueStatusResponse>, AppError> {
+    take(
+        &state.poll_limiter,
+        &visitor.customer_token,
+        &state.metrics.poll_rate_limited,
+    )?;
     let answer = state.udesk.queue_status(&visitor.customer_token).await?;
     if answer.code.is_success() {
         Ok(Json(answer))
@@ -471,6 +483,16 @@ mod tests {
         assert!(parse_json::<SendMessageRequest>(b"{").is_err());
         assert!(parse_json::<SendMessageRequest>(b"  ").is_err());
         assert!(parse_json::<SendMessageRequest>(&[0xff, 0xfe]).is_err());
+        // An array would fill the struct by position: refused like any non-object.
+        for body in [&b"[]"[..], b"[\"c\", \"agent\"]", b"\"x\"", b"7", b"null"] {
+            let err = parse_json::<CreateSessionRequest>(body).err().unwrap();
+            assert!(
+                err.body().message.contains("JSON object"),
+                "{:?}",
+                err.body()
+            );
+        }
+        assert!(parse_json::<CreateSessionRequest>(b" {}").is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::store::Storage;
 use crate::udesk::Udesk;
 use crate::{api, sse, web, webhook};
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use std::ops::Deref;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use udesk_protocol::relay::RelayConfig;
 
@@ -23,6 +25,12 @@ use udesk_protocol::relay::RelayConfig;
 pub const API_BODY_LIMIT: usize = 64 * 1024;
 /// Largest webhook body accepted (a push of several messages).
 pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Queue-status polls a visitor may make per minute, sustained. The widget polls every 3 s while
+/// queued (20 a minute); each poll is a call on Udesk's account-wide quota.
+pub const QUEUE_STATUS_PER_MINUTE: u32 = 60;
+/// Polls a visitor may make in a burst above the sustained rate.
+pub const QUEUE_STATUS_BURST: u32 = 20;
 
 /// Everything the handlers share; cheap to clone.
 #[derive(Clone)]
@@ -39,13 +47,15 @@ pub struct Shared {
     pub limiter: RateLimiter,
     /// Per-IP limit on `POST /v1/visitor`.
     pub visitor_limiter: RateLimiter,
+    /// Per-visitor limit on `GET /v1/queue_status`.
+    pub poll_limiter: RateLimiter,
     /// Whether the client IP is the first `X-Forwarded-For` entry (behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// Serialises copies of one send (same customer and message_id).
     pub send_locks: KeyedLocks,
     /// The secret path segment of the webhook URL.
     pub webhook_secret: String,
-    /// Browser origins allowed besides the relay's own.
+    /// Browser origins allowed besides the relay's own, as [`web::check_origins`] gives them.
     pub allowed_origins: Vec<String>,
     pub widget_dir: PathBuf,
     pub keep_alive: Duration,
@@ -99,6 +109,24 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(web::method_not_allowed)
         // Outermost, so that it answers preflights before routing (and its 405s).
         .layer(web::cors(&state.allowed_origins))
-        .layer(TraceLayer::new_for_http())
+        // Answers carry text from requests (an error naming a path or an origin): browsers must
+        // take each as its declared type, never sniff one into HTML.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The log span of a request: method and path only. The query may hold a visitor's token (the
+/// event stream's `?token=`) and the webhook path holds the webhook secret; neither is logged.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let path = request.uri().path();
+    let path = if path.starts_with("/webhooks/udesk/") {
+        "/webhooks/udesk/<secret>"
+    } else {
+        path
+    };
+    tracing::debug_span!("request", method = %request.method(), path)
 }

@@ -117,7 +117,7 @@ pub struct Config {
     pub upstream_timeout_ms: u64,
 
     /// `sqlite:PATH`, `memory` or `redis://HOST:PORT[/DB]`. Default: `sqlite:<data-dir>/relay.sqlite3`.
-    #[arg(long, env = "UDESK_RELAY_STORE")]
+    #[arg(long, env = "UDESK_RELAY_STORE", hide_env_values = true)]
     pub store: Option<StoreSpec>,
 
     /// Start with a Redis that does not fsync every write (`appendonly yes` + `appendfsync
@@ -201,6 +201,11 @@ pub struct Config {
     /// Seconds between keep-alive comments on event streams.
     #[arg(long, env = "UDESK_RELAY_KEEP_ALIVE_SECS", default_value_t = 15)]
     pub keep_alive_secs: u64,
+
+    /// Milliseconds a client may take to send a request's head; slower connections are closed
+    /// (slow-loris protection).
+    #[arg(long, env = "UDESK_RELAY_HEADER_TIMEOUT_MS", default_value_t = 30_000)]
+    pub header_timeout_ms: u64,
 
     /// Embedded simulator: webhook body shape, `messages` (today's list) or `message` (the
     /// seed's single message). Default: messages.

@@ -97,7 +97,8 @@ impl Identity {
     /// A token for `customer_token`, valid for the configured lifetime from `now` (Unix seconds).
     /// Returns the token and its expiry.
     pub fn issue(&self, customer_token: &str, now: u64) -> (String, u64) {
-        let expires_at = now + self.ttl_secs;
+        // Saturating: `--token-ttl` is any u64 (a huge one means "does not expire").
+        let expires_at = now.saturating_add(self.ttl_secs);
         let sig = hex(&hmac(
             &self.token_key,
             token_payload(customer_token, expires_at).as_bytes(),
@@ -107,11 +108,18 @@ impl Identity {
 
     /// The customer_token of a valid, unexpired token.
     pub fn verify(&self, token: &str, now: u64) -> Result<String, TokenError> {
+        self.verify_until(token, now)
+            .map(|(customer_token, _)| customer_token)
+    }
+
+    /// The customer_token of a valid, unexpired token, and when it expires (Unix seconds): what
+    /// the token grants must end then (an open event stream, too).
+    pub fn verify_until(&self, token: &str, now: u64) -> Result<(String, u64), TokenError> {
         let (customer_token, expires_at) = self.verify_signature(token)?;
         if now >= expires_at {
             return Err(TokenError::Expired);
         }
-        Ok(customer_token)
+        Ok((customer_token, expires_at))
     }
 
     /// Like [`Identity::verify`], but accepts a token that expired less than the renewal grace
@@ -204,6 +212,18 @@ mod tests {
         assert_eq!(
             id.verify_for_renewal(&token, 5_200),
             Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_huge_lifetime_means_no_expiry_not_an_overflow() {
+        let id = Identity::new("identity-secret", None, u64::MAX, u64::MAX);
+        let (token, expires_at) = id.issue("v_abc", 1_000);
+        assert_eq!(expires_at, u64::MAX);
+        assert_eq!(id.verify(&token, u64::MAX - 1), Ok("v_abc".into()));
+        assert_eq!(
+            id.verify_for_renewal(&token, u64::MAX - 1),
+            Ok("v_abc".into())
         );
     }
 

@@ -10,6 +10,7 @@
 //! - [`secrets`]: secrets not given as flags, kept in `<data-dir>/secrets.json`.
 //! - [`server`]: [`start`] and [`RunningRelay`]: secrets, store, upstream or embedded simulator,
 //!   HTTP server, upkeep, graceful shutdown.
+//! - [`accept`]: the accept loop (axum::serve plus a header-read timeout against slow clients).
 //! - [`app`]: the shared [`AppState`] and [`app()`], the router.
 //! - [`api`]: `/v1/visitor`, `/v1/sessions`, `/v1/messages`, … (the widget's calls).
 //! - [`sse`]: `GET /v1/events`, replay then live.
@@ -25,6 +26,7 @@
 //! - [`web`]: static widget files, demo page, CORS, origin check, health.
 //! - [`error`]: [`AppError`], the one error type, and its JSON answers.
 
+pub mod accept;
 pub mod api;
 pub mod app;
 pub mod config;

@@ -74,6 +74,8 @@ pub struct Metrics {
     pub rate_limited: AtomicU64,
     /// `POST /v1/visitor` calls refused by the per-IP limit.
     pub visitor_rate_limited: AtomicU64,
+    /// Queue-status polls refused by the per-visitor limit.
+    pub poll_rate_limited: AtomicU64,
     /// Times the Redis subscription (other relays' events) was lost.
     pub fanout_lost: AtomicU64,
     /// Times it was made again and every stream re-read the store.
@@ -190,9 +192,11 @@ impl Metrics {
             "# HELP udesk_relay_rate_limited_total Calls refused by a rate limit.\n\
              # TYPE udesk_relay_rate_limited_total counter\n\
              udesk_relay_rate_limited_total{{limit=\"send\"}} {}\n\
-             udesk_relay_rate_limited_total{{limit=\"visitor\"}} {}",
+             udesk_relay_rate_limited_total{{limit=\"visitor\"}} {}\n\
+             udesk_relay_rate_limited_total{{limit=\"poll\"}} {}",
             self.rate_limited.load(Relaxed),
-            self.visitor_rate_limited.load(Relaxed)
+            self.visitor_rate_limited.load(Relaxed),
+            self.poll_rate_limited.load(Relaxed)
         );
         let _ = writeln!(
             out,

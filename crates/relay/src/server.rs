@@ -1,7 +1,7 @@
 //! Starting and stopping the relay: secrets, store (and with Redis, the feed of other relays'
 //! events), upstream (or the embedded simulator), the HTTP server and its background upkeep.
 
-use crate::app::{app, AppState, Shared};
+use crate::app::{app, AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
 use crate::config::{Config, StoreSpec, Upstream};
 use crate::fanout;
 use crate::hub::Hub;
@@ -10,7 +10,8 @@ use crate::limits::{KeyedLocks, RateLimiter};
 use crate::metrics::Metrics;
 use crate::secrets;
 use crate::store::{
-    now_ms, Durability, MemoryStore, RedisFeed, RedisStore, Retention, SqliteStore, Storage,
+    now_ms, redacted_url, Durability, MemoryStore, RedisFeed, RedisStore, Retention, SqliteStore,
+    Storage,
 };
 use crate::udesk::{Udesk, UdeskSettings};
 use std::net::SocketAddr;
@@ -41,7 +42,7 @@ pub struct RunningRelay {
     /// The base URL of the Udesk (or simulator) the relay calls.
     pub upstream_url: String,
     state: AppState,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
     upkeep: JoinHandle<()>,
     fanout: Option<JoinHandle<()>>,
     sim: Option<RunningSim>,
@@ -93,8 +94,9 @@ async fn open_store(config: &Config) -> Result<(Storage, Option<RedisFeed>), Sta
         StoreSpec::Redis(url) => {
             let allow_lossy = config.allow_non_durable_redis;
             let (store, durability) = tokio::task::spawn_blocking(move || {
-                let store = RedisStore::open(&url, retention)
-                    .map_err(|e| format!("cannot use the Redis store {url}: {e}"))?;
+                let store = RedisStore::open(&url, retention).map_err(|e| {
+                    format!("cannot use the Redis store {}: {e}", redacted_url(&url))
+                })?;
                 let durability = store.durability()?;
                 Ok::<_, StartError>((store, durability))
             })
@@ -153,6 +155,7 @@ pub async fn start_with_sim(
     sim_config: SimConfig,
 ) -> Result<RunningRelay, StartError> {
     let addr = listener.local_addr()?;
+    let allowed_origins = crate::web::check_origins(&config.allowed_origins)?;
     let secrets::Secrets {
         webhook: webhook_secret,
         identity: identity_secret,
@@ -192,7 +195,12 @@ pub async fn start_with_sim(
             let (Some(email), Some(token)) = (&config.udesk_email, &config.udesk_token) else {
                 return Err("--upstream URL needs --udesk-email and --udesk-token".into());
             };
-            tracing::info!(%webhook_url, "configure Udesk to POST reply notifications here");
+            // The URL holds the webhook secret, which never goes to the log.
+            tracing::info!(
+                webhook_url = %format!("http://{reachable}/webhooks/udesk/<webhook secret>"),
+                "configure Udesk to POST reply notifications here (behind your public address; \
+                 the secret is --webhook-secret or the one kept in <data-dir>/secrets.json)"
+            );
             (None, url.clone(), email.clone(), token.clone())
         }
     };
@@ -223,10 +231,11 @@ pub async fn start_with_sim(
         metrics,
         limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst),
         visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst),
+        poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST),
         trust_forwarded_for: config.trust_forwarded_for,
         send_locks: KeyedLocks::default(),
         webhook_secret,
-        allowed_origins: config.allowed_origins.clone(),
+        allowed_origins,
         widget_dir: config.widget_dir.clone(),
         keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
         max_streams: config.max_streams,
@@ -250,14 +259,8 @@ pub async fn start_with_sim(
 
     let router = app(state.clone());
     let stop = state.shutdown.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await
-    });
+    let header_timeout = Duration::from_millis(config.header_timeout_ms.max(1));
+    let server = tokio::spawn(crate::accept::serve(listener, router, header_timeout, stop));
     let upkeep = tokio::spawn(upkeep(state.clone()));
     tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
     Ok(RunningRelay {
@@ -289,5 +292,6 @@ async fn upkeep(state: AppState) {
         state.hub.sweep();
         state.limiter.sweep();
         state.visitor_limiter.sweep();
+        state.poll_limiter.sweep();
     }
 }

@@ -3,11 +3,13 @@
 //! The order that makes "no gap, no duplicate" hold: subscribe to the hub first, then replay
 //! from the store, then go live, skipping live events the replay already sent and re-reading the
 //! store whenever the live feed skips ahead (a lagging receiver, or pushes committed out of
-//! order) or the hub asks for a resync (the Redis feed from other relays was interrupted). Ids come from the store, so they are the same after a restart.
+//! order) or the hub asks for a resync (the Redis feed from other relays was interrupted). Ids
+//! come from the store, so they are the same after a restart.
 //!
 //! Browsers give up for good on a non-200 answer, so once the token is good the answer is always
-//! a 200 stream: trouble (a store error, too many streams, shutdown) ends the stream, and the
-//! browser reconnects after `retry:` with `Last-Event-ID`.
+//! a 200 stream: trouble (a store error, too many streams on the relay or for this visitor,
+//! shutdown) ends the stream, and the browser reconnects after `retry:` with `Last-Event-ID`.
+//! The stream also ends when its token expires; that reconnect gets 401, and the widget renews.
 
 use crate::api::{bearer, now_secs};
 use crate::app::AppState;
@@ -30,6 +32,10 @@ use udesk_protocol::relay::{stream_event, StreamReset};
 
 /// Events read from the store per query during replay.
 const PAGE: usize = 256;
+
+/// Streams one visitor may hold open on this relay (tabs, devices), so that one token cannot
+/// take every stream of `--max-streams` from everyone else.
+pub const MAX_STREAMS_PER_VISITOR: usize = 16;
 
 /// The query of `GET /v1/events`.
 #[derive(Debug, Deserialize)]
@@ -67,10 +73,14 @@ pub async fn events(
         .filter(|t| !t.is_empty())
         .or_else(|| bearer(&headers))
         .ok_or_else(|| AppError::Unauthorized("missing `token` query parameter".into()))?;
-    let customer_token = state
+    let now = now_secs();
+    let (customer_token, expires_at) = state
         .identity
-        .verify(token, now_secs())
+        .verify_until(token, now)
         .map_err(|e| AppError::Unauthorized(e.message().into()))?;
+    // The stream ends with its token (a stolen token's stream must not outlive it); the
+    // browser's reconnect then gets 401 and the widget renews.
+    let expires_in = Duration::from_secs(expires_at - now);
     let resume = match headers.get("last-event-id") {
         Some(value) => parse_event_id(value.to_str().unwrap_or("x"), "Last-Event-ID")?,
         None => None,
@@ -85,16 +95,31 @@ pub async fn events(
 
     let (tx, rx) = mpsc::channel::<Event>(32);
     let hint = Event::default().retry(retry_hint()).comment("udesk-chat");
-    if state.metrics.streams_open.load(Relaxed) >= state.max_streams as i64 {
-        // Full: a stream that only says when to come back, then ends.
-        tracing::warn!("stream limit reached; asking a browser to retry");
+    let full = state.metrics.streams_open.load(Relaxed) >= state.max_streams as i64;
+    let crowded = state.hub.streams_of(&customer_token) >= MAX_STREAMS_PER_VISITOR;
+    if full || crowded {
+        // A stream that only says when to come back, then ends.
+        tracing::warn!(
+            full,
+            crowded,
+            "stream limit reached; asking a browser to retry"
+        );
         let _ = tx.try_send(hint);
     } else {
         tokio::spawn(pump(state.clone(), customer_token, resume, hint, tx));
     }
+    let ended = {
+        let shutdown = state.shutdown.clone();
+        async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = sleep_long(expires_in) => {}
+            }
+        }
+    };
     let stream = ReceiverStream::new(rx)
         .map(Ok::<_, Infallible>)
-        .take_until(state.shutdown.clone().cancelled_owned());
+        .take_until(ended);
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(state.keep_alive))
         .into_response();
@@ -103,6 +128,17 @@ pub async fn events(
         .headers_mut()
         .insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(response)
+}
+
+/// Sleeps `duration`, which may be far beyond what a timer can hold (a token that does not
+/// expire): then forever.
+async fn sleep_long(duration: Duration) {
+    match tokio::time::Instant::now().checked_add(duration) {
+        Some(deadline) if duration < Duration::from_secs(100 * 365 * 24 * 3600) => {
+            tokio::time::sleep_until(deadline).await
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 /// Feeds one stream: the reset notice if needed, the replay, then live events, until the
@@ -132,7 +168,8 @@ async fn pump(
         };
         let earliest = bounds.earliest.unwrap_or(bounds.last + 1);
         // Pruned past the requested id, or an id this relay never gave (its store was reset).
-        if requested + 1 < earliest || requested > bounds.last {
+        // (`requested` comes from the browser: any u64, so no `+ 1` on it.)
+        if requested < earliest.saturating_sub(1) || requested > bounds.last {
             let reset = StreamReset {
                 requested,
                 earliest,

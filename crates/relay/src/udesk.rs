@@ -88,8 +88,7 @@ impl Udesk {
         &self,
         request: &CreateCustomerRequest,
     ) -> Result<CreateCustomerResponse, UpstreamError> {
-        self.call(Method::POST, "/open_api_v1/customers", &[], Some(request))
-            .await
+        self.post("/open_api_v1/customers", request).await
     }
 
     /// `POST …/im/sessions`.
@@ -97,8 +96,7 @@ impl Udesk {
         &self,
         request: &CreateSessionRequest,
     ) -> Result<CreateSessionResponse, UpstreamError> {
-        self.call(Method::POST, &self.im("/sessions"), &[], Some(request))
-            .await
+        self.post(&self.im("/sessions"), request).await
     }
 
     /// `POST …/im/messages`.
@@ -106,8 +104,7 @@ impl Udesk {
         &self,
         request: &SendMessageRequest,
     ) -> Result<CodeResponse, UpstreamError> {
-        self.call(Method::POST, &self.im("/messages"), &[], Some(request))
-            .await
+        self.post(&self.im("/messages"), request).await
     }
 
     /// The robot-answer rating (configurable path).
@@ -115,8 +112,8 @@ impl Udesk {
         &self,
         request: &RobotEvaluationRequest,
     ) -> Result<CodeResponse, UpstreamError> {
-        let path = self.settings.robot_evaluation_path.clone();
-        self.call(Method::POST, &path, &[], Some(request)).await
+        self.post(&self.settings.robot_evaluation_path, request)
+            .await
     }
 
     /// The satisfaction survey (`/im/sessions/survey` today, `/im_sessions/survey` in the seed).
@@ -124,13 +121,7 @@ impl Udesk {
         &self,
         request: &SurveyRequest,
     ) -> Result<CodeResponse, UpstreamError> {
-        self.call(
-            Method::POST,
-            survey_path(self.settings.style),
-            &[],
-            Some(request),
-        )
-        .await
+        self.post(survey_path(self.settings.style), request).await
     }
 
     /// `GET …/im/queue_status`.
@@ -145,6 +136,14 @@ impl Udesk {
             None,
         )
         .await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, UpstreamError> {
+        self.call(Method::POST, path, &[], Some(body)).await
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(
@@ -204,10 +203,18 @@ impl Udesk {
     }
 }
 
+/// The error without its URL (whose query holds the signature and nonce, which stay out of
+/// logs), with its causes (`connection refused`).
 fn transport_error(err: reqwest::Error) -> UpstreamError {
     if err.is_timeout() {
-        UpstreamError::Timeout
-    } else {
-        UpstreamError::Unavailable(format!("transport: {err}"))
+        return UpstreamError::Timeout;
     }
+    let err = err.without_url();
+    let mut detail = format!("transport: {err}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        detail.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    UpstreamError::Unavailable(detail)
 }

@@ -106,11 +106,38 @@ pub fn widget_routes(dir: &Path) -> Router<AppState> {
         .layer(CompressionLayer::new())
 }
 
+/// Checks `--allowed-origin` values: each an exact `http(s)://host[:port]` (a trailing `/` is
+/// dropped), since browsers send exactly that; a wildcard or a path would never match (and `*`
+/// would make the CORS layer panic). Returns them normalised.
+pub fn check_origins(origins: &[String]) -> Result<Vec<String>, String> {
+    origins
+        .iter()
+        .map(|origin| {
+            let trimmed = origin.trim().trim_end_matches('/');
+            let host = trimmed
+                .strip_prefix("https://")
+                .or_else(|| trimmed.strip_prefix("http://"))
+                .unwrap_or_default();
+            let exact = !host.is_empty()
+                && !host.contains(['/', '?', '#', '*', '@', ' '])
+                && HeaderValue::from_str(trimmed).is_ok();
+            if exact {
+                Ok(trimmed.to_owned())
+            } else {
+                Err(format!(
+                    "--allowed-origin {origin:?}: name one origin exactly, as \
+                     https://shop.example or http://localhost:3000 (no wildcard, no path)"
+                ))
+            }
+        })
+        .collect()
+}
+
 /// CORS for the configured origins only; the relay's own origin needs none.
 pub fn cors(origins: &[String]) -> CorsLayer {
     let origins: Vec<HeaderValue> = origins
         .iter()
-        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
@@ -141,10 +168,7 @@ pub async fn check_origin(State(state): State<AppState>, request: Request, next:
             .iter()
             .filter_map(|name| request.headers().get(name)?.to_str().ok())
             .any(|host| origin_host == Some(host));
-        let allowed = state
-            .allowed_origins
-            .iter()
-            .any(|o| o.trim_end_matches('/') == origin);
+        let allowed = state.allowed_origins.iter().any(|o| o == origin);
         if !same_origin && !allowed {
             return AppError::OriginNotAllowed(origin.to_owned()).into_response();
         }

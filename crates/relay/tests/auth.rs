@@ -210,15 +210,24 @@ async fn a_visitor_never_sees_or_touches_another_visitors_conversation() {
         ),
     ];
     for (path, body) in attempts {
-        let response = t
-            .client
-            .post(t.url(path))
-            .bearer_auth(&bob.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = t.post_as(&bob.token, path, body).await;
         let (status, code, _) = error_body(response).await;
         assert_eq!((status, code.as_str()), (403, "forbidden"), "{path}");
     }
+}
+
+#[tokio::test]
+async fn an_open_stream_ends_when_its_token_expires() {
+    let t = start(&["--token-ttl", "2"]).await;
+    let v = t.visitor().await;
+    let mut stream = t.stream(&v.token, Resume::Fresh).await;
+    t.push(&agent_push(&v.customer_token, &["m1"])).await;
+    assert_eq!(stream.message_ids(1).await, ["m1"]);
+    // Not a second longer than the token: a stolen token's stream does not outlive it.
+    assert!(
+        stream.ends_within(Duration::from_secs(5)).await,
+        "the stream outlived its token"
+    );
+    let response = t.raw_stream(&v.token).await;
+    assert_eq!(error_body(response).await.0, 401, "the browser must renew");
 }

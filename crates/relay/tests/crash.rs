@@ -8,7 +8,6 @@ use common::{agent_push, drain_stream, RelayProcess, IDENTITY_SECRET, WEBHOOK_SE
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use udesk_protocol::relay::VisitorResponse;
 
 fn args(db: &std::path::Path) -> Vec<String> {
     [
@@ -35,14 +34,7 @@ async fn acknowledged_webhooks_survive_sigkill_and_restart() {
     let client = reqwest::Client::new();
 
     let mut relay = RelayProcess::spawn(&args(&db)).await;
-    let visitor: VisitorResponse = client
-        .post(relay.url("/v1/visitor"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let visitor = relay.api().visitor().await;
     let ct = visitor.customer_token.clone();
 
     // Four senders push distinct messages as fast as the relay acknowledges them.
@@ -131,24 +123,9 @@ async fn sigterm_ends_open_streams_and_exits_cleanly() {
     use futures_util::StreamExt;
     let dir = tempfile::tempdir().unwrap();
     let mut relay = RelayProcess::spawn(&args(&dir.path().join("relay.sqlite3"))).await;
-    let client = reqwest::Client::new();
-    let visitor: VisitorResponse = client
-        .post(relay.url("/v1/visitor"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let response = client
-        .get(format!(
-            "{}?token={}",
-            relay.url("/v1/events"),
-            visitor.token
-        ))
-        .send()
-        .await
-        .unwrap();
+    let api = relay.api();
+    let visitor = api.visitor().await;
+    let response = api.raw_stream(&visitor.token).await;
     let mut body = response.bytes_stream();
     body.next().await.unwrap().unwrap(); // the retry hint: the stream is open
 

@@ -12,82 +12,14 @@
 
 mod common;
 
-use common::{error_body, EventStream, RelayProcess, IDENTITY_SECRET, WEBHOOK_SECRET};
-use eventsource_stream::Eventsource;
+use common::{error_body, Api, RelayProcess, Resume, IDENTITY_SECRET, WEBHOOK_SECRET};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use udesk_protocol::content::{Content, EventKind};
-use udesk_protocol::relay::{StreamMessage, VisitorResponse};
+use udesk_protocol::relay::StreamMessage;
 use udesk_protocol::session::CreateSessionResponse;
 use udesk_protocol::{AssignType, Code};
-
-/// A relay as the flow sees it: a base URL.
-struct Relay {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Relay {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn visitor(&self) -> VisitorResponse {
-        self.client
-            .post(self.url("/v1/visitor"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn stream(&self, token: &str) -> EventStream {
-        let response = self
-            .client
-            .get(format!("{}?token={token}", self.url("/v1/events")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        EventStream::new(Box::pin(response.bytes_stream().eventsource()))
-    }
-}
-
-/// The next message on the stream that `wanted` accepts (others are skipped), within `wait`.
-async fn wait_for(
-    stream: &mut EventStream,
-    wait: Duration,
-    wanted: impl Fn(&StreamMessage) -> bool,
-) -> StreamMessage {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let event = stream
-            .next_within(left)
-            .await
-            .expect("the expected event did not arrive");
-        if event.event != "message" {
-            continue;
-        }
-        let message: StreamMessage = udesk_protocol::from_str(&event.data).unwrap();
-        if wanted(&message) {
-            return message;
-        }
-    }
-}
 
 /// The agent session an event names, if any.
 fn session_of(m: &StreamMessage) -> Option<u64> {
@@ -98,29 +30,30 @@ fn session_of(m: &StreamMessage) -> Option<u64> {
     .or(m.message.im_sub_session_id)
 }
 
-async fn whole_flow(relay: &Relay) {
+async fn whole_flow(relay: &Api) {
     let v = relay.visitor().await;
-    let mut stream = relay.stream(&v.token).await;
+    let mut stream = relay.stream(&v.token, Resume::Fresh).await;
 
     // The robot.
-    let r = relay.post("/v1/sessions", &v.token, json!({})).await;
+    let r = relay.post_as(&v.token, "/v1/sessions", json!({})).await;
     assert_eq!(r.status(), 200);
     let session: CreateSessionResponse = r.json().await.unwrap();
     assert_eq!(session.code, Code::SUCCESS);
     assert_eq!(session.assign_type, Some(AssignType::Robot));
 
     let r = relay
-        .post(
-            "/v1/messages",
+        .post_as(
             &v.token,
+            "/v1/messages",
             json!({"message_id": "flow-1", "type": "message", "data": {"content": "我想退货"}}),
         )
         .await;
     assert_eq!(r.status(), 200, "{:?}", r.text().await);
-    let answer = wait_for(&mut stream, Duration::from_secs(15), |m| {
-        m.assign_type == AssignType::Robot
-    })
-    .await;
+    let answer = stream
+        .until(Duration::from_secs(15), |m| {
+            m.assign_type == AssignType::Robot
+        })
+        .await;
     let Content::RobotAnswer(robot) = &answer.message.content else {
         panic!("expected a robot answer, got {:?}", answer.message.content)
     };
@@ -130,9 +63,9 @@ async fn whole_flow(relay: &Relay) {
     );
     assert!(robot.is_ratable());
     let r = relay
-        .post(
-            "/v1/robot/evaluations",
+        .post_as(
             &v.token,
+            "/v1/robot/evaluations",
             json!({"message_id": answer.message.message_id,
             "question_id": robot.question_id, "useful": true}),
         )
@@ -141,7 +74,7 @@ async fn whole_flow(relay: &Relay) {
 
     // A person.
     let r = relay
-        .post("/v1/sessions", &v.token, json!({"assign_type": "agent"}))
+        .post_as(&v.token, "/v1/sessions", json!({"assign_type": "agent"}))
         .await;
     assert_eq!(r.status(), 200);
     let session: CreateSessionResponse = r.json().await.unwrap();
@@ -149,41 +82,36 @@ async fn whole_flow(relay: &Relay) {
         matches!(session.code, Code::SUCCESS | Code::QUEUED),
         "{session:?}"
     );
-    let status = relay
-        .client
-        .get(relay.url("/v1/queue_status"))
-        .bearer_auth(&v.token)
-        .send()
-        .await
-        .unwrap();
+    let status = relay.get_as(&v.token, "/v1/queue_status").await;
     assert_eq!(status.status(), 200);
 
-    let from_agent = wait_for(&mut stream, Duration::from_secs(20), |m| {
-        m.assign_type == AssignType::Agent && session_of(m).is_some()
-    })
-    .await;
+    let from_agent = stream
+        .until(Duration::from_secs(20), |m| {
+            m.assign_type == AssignType::Agent && session_of(m).is_some()
+        })
+        .await;
     let im_sub_session_id = session
         .im_sub_session_id()
         .or_else(|| session_of(&from_agent))
         .unwrap();
     let last_seen = from_agent.id;
-    let r = relay
-        .post("/v1/messages", &v.token, json!({"message_id": "flow-2",
+    let r = relay.post_as(&v.token, "/v1/messages", json!({"message_id": "flow-2",
             "im_sub_session_id": im_sub_session_id, "type": "message", "data": {"content": "你好，我的订单还没到"}}))
         .await;
     assert_eq!(r.status(), 200, "{:?}", r.text().await);
-    let reply = wait_for(&mut stream, Duration::from_secs(20), |m| {
-        m.id > last_seen && m.assign_type == AssignType::Agent && !m.message.content.is_event()
-    })
-    .await;
+    let reply = stream
+        .until(Duration::from_secs(20), |m| {
+            m.id > last_seen && m.assign_type == AssignType::Agent && !m.message.content.is_event()
+        })
+        .await;
     assert_eq!(reply.message.im_sub_session_id, Some(im_sub_session_id));
 
     // Another visitor cannot touch this session.
     let other = relay.visitor().await;
     let r = relay
-        .post(
-            "/v1/surveys",
+        .post_as(
             &other.token,
+            "/v1/surveys",
             json!({"im_sub_session_id": im_sub_session_id, "option_id": 1}),
         )
         .await;
@@ -204,11 +132,7 @@ async fn whole_flow_through_the_embedded_simulator() {
         .await
         .unwrap();
     assert_eq!(config["simulator"], true);
-    whole_flow(&Relay {
-        base: t.relay.base_url(),
-        client: t.client.clone(),
-    })
-    .await;
+    whole_flow(&t.api).await;
 }
 
 /// A free loopback port for a process started next (the OS picks it; it is released at once).
@@ -255,11 +179,7 @@ async fn over_the_network(api_style: &str) {
     .map(|s| s.to_string())
     .collect();
     let relay = RelayProcess::spawn(&args).await;
-    whole_flow(&Relay {
-        base: relay.base_url.clone(),
-        client: reqwest::Client::new(),
-    })
-    .await;
+    whole_flow(&relay.api()).await;
     sim.shutdown().await;
 }
 

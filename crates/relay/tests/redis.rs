@@ -24,21 +24,6 @@ async fn pair(redis: &RedisServer, extra: &[&str]) -> (TestRelay, TestRelay) {
     (a, b)
 }
 
-async fn metric(t: &TestRelay, name: &str) -> u64 {
-    let text = t
-        .client
-        .get(t.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no metric {name}"))
-}
-
 /// Reads `n` messages, checking their ids are `first..first+n` in order.
 async fn consecutive(stream: &mut EventStream, first: u64, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
@@ -81,10 +66,10 @@ async fn a_webhook_to_one_relay_reaches_a_stream_on_the_other_once() {
     assert_eq!(consecutive(&mut on_a, 2, 6).await, expected);
     on_b.assert_quiet(QUIET).await;
 
-    let stored = metric(&a, "udesk_relay_events_in_total").await
-        + metric(&b, "udesk_relay_events_in_total").await;
-    let duplicates = metric(&a, "udesk_relay_events_duplicate_total").await
-        + metric(&b, "udesk_relay_events_duplicate_total").await;
+    let stored = a.metric("udesk_relay_events_in_total").await
+        + b.metric("udesk_relay_events_in_total").await;
+    let duplicates = a.metric("udesk_relay_events_duplicate_total").await
+        + b.metric("udesk_relay_events_duplicate_total").await;
     assert_eq!((stored, duplicates), (7, 1));
 }
 
@@ -166,9 +151,7 @@ async fn retention_is_shared_and_announced_with_a_reset() {
         .await;
 
     let mut stream = a.stream(&v.token, Resume::Header(1)).await;
-    let reset = stream.next_within(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(reset.event, "reset");
-    let reset: StreamReset = serde_json::from_str(&reset.data).unwrap();
+    let reset = stream.reset().await;
     assert_eq!(
         reset,
         StreamReset {
@@ -200,8 +183,8 @@ async fn a_lost_subscription_is_made_again_and_streams_catch_up_from_the_store()
     assert_eq!(a.push(&agent_push(ct, &["m2", "m3"])).await, 200);
 
     assert_eq!(consecutive(&mut on_b, 2, 2).await, ["m2", "m3"]);
-    assert!(metric(&b, "udesk_relay_fanout_lost_total").await >= 1);
-    assert!(metric(&b, "udesk_relay_fanout_resyncs_total").await >= 1);
+    assert!(b.metric("udesk_relay_fanout_lost_total").await >= 1);
+    assert!(b.metric("udesk_relay_fanout_resyncs_total").await >= 1);
     // And live delivery goes on over the new subscription.
     a.push(&agent_push(ct, &["m4"])).await;
     assert_eq!(consecutive(&mut on_b, 4, 1).await, ["m4"]);
@@ -330,6 +313,6 @@ async fn the_simulator_flow_spans_two_relays() {
         }
     };
     assert_eq!(reply.message.im_sub_session_id, Some(session));
-    assert!(metric(&a, "udesk_relay_events_in_total").await >= 1);
-    assert_eq!(metric(&b, "udesk_relay_events_in_total").await, 0);
+    assert!(a.metric("udesk_relay_events_in_total").await >= 1);
+    assert_eq!(b.metric("udesk_relay_events_in_total").await, 0);
 }

@@ -41,6 +41,15 @@ async fn reconnect_with_last_event_id_gets_exactly_the_missed_events_in_order() 
     assert_eq!(stream.message_ids(2).await, ["m5", "m6"]);
     stream.assert_quiet(QUIET).await;
 
+    // The browser reconnects on the page load's URL: the header is newer and wins.
+    let both = Resume::Both {
+        header: 5,
+        query: 2,
+    };
+    let mut stream = t.stream(&v.token, both).await;
+    assert_eq!(stream.message_ids(1).await, ["m6"]);
+    stream.assert_quiet(QUIET).await;
+
     // No id at all: the whole kept transcript.
     let mut stream = t.stream(&v.token, Resume::Fresh).await;
     assert_eq!(
@@ -90,9 +99,7 @@ async fn pruned_history_is_announced_with_a_reset() {
 
     // Ids 2 and 3 are gone: say so, then continue from the earliest kept.
     let mut stream = t.stream(&v.token, Resume::Header(1)).await;
-    let reset = stream.next_within(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(reset.event, "reset");
-    let reset: StreamReset = serde_json::from_str(&reset.data).unwrap();
+    let reset = stream.reset().await;
     assert_eq!(
         reset,
         StreamReset {
@@ -110,8 +117,20 @@ async fn pruned_history_is_announced_with_a_reset() {
 
     // An id this relay never gave (its store was replaced): reset, then everything kept.
     let mut stream = t.stream(&v.token, Resume::Header(99)).await;
-    let reset = stream.next_within(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(reset.event, "reset");
+    stream.reset().await;
+    assert_eq!(stream.message_ids(3).await, ["m4", "m5", "m6"]);
+    drop(stream);
+
+    // The largest id there is, from the query of a fresh page load: the same.
+    let mut stream = t.stream(&v.token, Resume::Query(u64::MAX)).await;
+    let reset = stream.reset().await;
+    assert_eq!(
+        reset,
+        StreamReset {
+            requested: u64::MAX,
+            earliest: 4
+        }
+    );
     assert_eq!(stream.message_ids(3).await, ["m4", "m5", "m6"]);
 }
 
@@ -119,12 +138,7 @@ async fn pruned_history_is_announced_with_a_reset() {
 async fn the_stream_tells_browsers_when_to_retry_and_ends_on_shutdown() {
     let t = start(&[]).await;
     let v = t.visitor().await;
-    let response = t
-        .client
-        .get(format!("{}?token={}", t.url("/v1/events"), v.token))
-        .send()
-        .await
-        .unwrap();
+    let response = t.raw_stream(&v.token).await;
     assert_eq!(response.status(), 200);
     let mut body = response.bytes_stream();
     use futures_util::StreamExt;
@@ -163,15 +177,44 @@ async fn the_stream_tells_browsers_when_to_retry_and_ends_on_shutdown() {
 }
 
 #[tokio::test]
+async fn crowds_get_a_retry_hint_and_an_ended_stream() {
+    use udesk_relay::sse::MAX_STREAMS_PER_VISITOR;
+    let t = start(&["--max-streams", &(MAX_STREAMS_PER_VISITOR + 2).to_string()]).await;
+    let (a, b) = (t.visitor().await, t.visitor().await);
+    // One visitor (one token) cannot hold more than its share of the relay's streams.
+    let mut mine = Vec::new();
+    for _ in 0..MAX_STREAMS_PER_VISITOR {
+        mine.push(t.stream(&a.token, Resume::Fresh).await);
+    }
+    let mut one_too_many = t.stream(&a.token, Resume::Fresh).await;
+    assert!(one_too_many.ends_within(Duration::from_secs(5)).await);
+    // Everyone else still gets streams, up to the relay's limit.
+    let mut theirs = [
+        t.stream(&b.token, Resume::Fresh).await,
+        t.stream(&b.token, Resume::Fresh).await,
+    ];
+    let mut full = t.stream(&b.token, Resume::Fresh).await;
+    assert!(full.ends_within(Duration::from_secs(5)).await);
+    assert!(
+        !theirs[0].ends_within(QUIET).await,
+        "open streams stay open"
+    );
+    t.push(&agent_push(&b.customer_token, &["b1"])).await;
+    assert_eq!(theirs[1].message_ids(1).await, ["b1"]);
+    // A stream that closes makes room again.
+    drop(mine.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = t.stream(&a.token, Resume::Fresh).await;
+    t.push(&agent_push(&a.customer_token, &["a1"])).await;
+    assert_eq!(again.message_ids(1).await, ["a1"]);
+    assert_eq!(mine[0].message_ids(1).await, ["a1"]);
+}
+
+#[tokio::test]
 async fn keep_alive_comments_flow_on_an_idle_stream() {
     let t = start(&["--keep-alive-secs", "1"]).await;
     let v = t.visitor().await;
-    let response = t
-        .client
-        .get(format!("{}?token={}", t.url("/v1/events"), v.token))
-        .send()
-        .await
-        .unwrap();
+    let response = t.raw_stream(&v.token).await;
     let mut body = response.bytes_stream();
     use futures_util::StreamExt;
     let mut seen = String::new();

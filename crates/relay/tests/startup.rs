@@ -46,6 +46,19 @@ async fn impossible_configurations_are_refused_clearly() {
     let store = format!("sqlite:{}/sub/relay.sqlite3", blocker.display());
     let err = start_error(&["--store", &store]).await;
     assert!(err.contains("SQLite store"), "{err}");
+    // Origins are exact: no wildcard (it used to panic inside the CORS layer), no path.
+    for origin in [
+        "*",
+        "https://shop.example/page",
+        "shop.example",
+        "https://*.shop.example",
+    ] {
+        let err = start_error(&[&memory[..], &["--allowed-origin", origin]].concat()).await;
+        assert!(
+            err.contains("--allowed-origin") && err.contains(origin),
+            "{err}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -76,16 +89,8 @@ async fn generated_secrets_are_kept_in_the_data_dir_across_restarts() {
         "--store".into(),
         "memory".into(),
     ];
-    let client = reqwest::Client::new();
     let mut first = common::RelayProcess::spawn(&args).await;
-    let visitor: udesk_protocol::relay::VisitorResponse = client
-        .post(first.url("/v1/visitor"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let visitor = first.api().visitor().await;
     first.child.kill().await.unwrap();
 
     let path = dir.path().join("secrets.json");
@@ -100,14 +105,10 @@ async fn generated_secrets_are_kept_in_the_data_dir_across_restarts() {
 
     // The restarted demo accepts the visitor's token and Udesk's webhook URL as before.
     let second = common::RelayProcess::spawn(&args).await;
-    let stream = client
-        .get(second.url(&format!("/v1/events?token={}", visitor.token)))
-        .send()
-        .await
-        .unwrap();
+    let stream = second.api().raw_stream(&visitor.token).await;
     assert_eq!(stream.status(), 200, "the token is still good");
     drop(stream);
-    let hook = client
+    let hook = reqwest::Client::new()
         .post(second.url(&format!("/webhooks/udesk/{webhook_secret}")))
         .json(&common::agent_push(&visitor.customer_token, &["m1"]))
         .send()

@@ -108,15 +108,7 @@ async fn health_and_metrics_answer() {
     // The stream's end is noticed and counted.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let text = t
-            .client
-            .get(t.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = t.metrics().await;
         if text.contains("udesk_relay_streams_open 0") {
             break;
         }
@@ -125,5 +117,49 @@ async fn health_and_metrics_answer() {
             "stream still counted open"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn nothing_outside_the_widget_directory_is_served_nor_sniffed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("widget")).unwrap();
+    std::fs::write(dir.path().join("widget/embed.js"), "ok").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "TOP-SECRET").unwrap();
+    let t = common::start_in(dir, &[]).await;
+    // Raw requests: HTTP clients would normalise `..` and `%2e%2e` away before sending.
+    for path in [
+        "/widget/../secret.txt",
+        "/widget/%2e%2e/secret.txt",
+        "/widget/..%2fsecret.txt",
+        "/widget/%2e%2e%2fsecret.txt",
+        "/widget/..%5csecret.txt",
+        "/widget//../secret.txt",
+        "/widget/./../secret.txt",
+        "/../secret.txt",
+        "/widget/%2fetc%2fpasswd",
+    ] {
+        let mut socket = tokio::net::TcpStream::connect(t.relay.addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        socket.read_to_string(&mut answer).await.unwrap();
+        assert!(!answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
+        assert!(!answer.contains("TOP-SECRET"), "{path}: {answer}");
+        assert!(!answer.contains("root:"), "{path}: {answer}");
+    }
+    let ok = t
+        .client
+        .get(t.url("/widget/embed.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(ok.text().await.unwrap(), "ok");
+    // Nor is any answer sniffed into something else: an error echoing the path stays JSON.
+    for path in ["/<b>x</b>", "/v1/config", "/widget/missing.js"] {
+        let r = t.client.get(t.url(path)).send().await.unwrap();
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{path}");
     }
 }

@@ -143,29 +143,19 @@ async fn relay_to(url: &str, extra: &[&str]) -> TestRelay {
     common::start(&args).await
 }
 
-async fn post(t: &TestRelay, path: &str, token: &str, body: Value) -> reqwest::Response {
-    t.client
-        .post(t.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn calls_are_signed_and_bound_to_the_visitors_token() {
     let (udesk, url) = stand_in().await;
     let t = relay_to(&url, &[]).await;
     let v = t.visitor().await;
     // The body names another customer: the relay must use the token's.
-    let response = post(
-        &t,
-        "/v1/sessions",
-        &v.token,
-        json!({"customer_token": "someone_else", "assign_type": "agent"}),
-    )
-    .await;
+    let response = t
+        .post_as(
+            &v.token,
+            "/v1/sessions",
+            json!({"customer_token": "someone_else", "assign_type": "agent"}),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["assign_info"]["im_sub_session_id"], 555);
@@ -184,7 +174,7 @@ async fn calls_are_signed_and_bound_to_the_visitors_token() {
     );
     assert_eq!(sessions[0].body["assign_type"], "agent");
 
-    post(&t, "/v1/sessions", &v.token, json!({})).await;
+    t.post_as(&v.token, "/v1/sessions", json!({})).await;
     assert_eq!(
         udesk.calls_to("/open_api_v1/customers").len(),
         1,
@@ -192,12 +182,8 @@ async fn calls_are_signed_and_bound_to_the_visitors_token() {
     );
 
     let status: Value = t
-        .client
-        .get(t.url("/v1/queue_status"))
-        .bearer_auth(&v.token)
-        .send()
+        .get_as(&v.token, "/v1/queue_status")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -213,6 +199,52 @@ async fn calls_are_signed_and_bound_to_the_visitors_token() {
     assert!(calls.iter().all(|c| c.query["sign_version"] == "v2"));
     nonces.dedup();
     assert_eq!(nonces.len(), 4, "a fresh nonce per call");
+}
+
+#[tokio::test]
+async fn a_create_session_answer_reaches_the_browser_cleaned() {
+    let (udesk, url) = stand_in().await;
+    let t = relay_to(&url, &[]).await;
+    let v = t.visitor().await;
+    udesk.set(
+        "/open_api_v1/im/sessions",
+        Reply::Json(
+            json!({"code": 1000, "message": "<img src=x onerror=alert(1)>您好",
+            "assign_type": "robot",
+            "assign_info": {"robot_name": "小U", "robot_avatar": "javascript:alert(1)",
+                            "welcome_message": "<script>alert(1)</script>欢迎"}}),
+        ),
+    );
+    let r = t.post_as(&v.token, "/v1/sessions", json!({})).await;
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert!(
+        answer["assign_info"].get("robot_avatar").is_none(),
+        "{answer}"
+    );
+    assert_eq!(answer["assign_info"]["welcome_message"], "欢迎");
+    assert!(
+        !answer["message"].as_str().unwrap().contains("onerror"),
+        "{answer}"
+    );
+
+    udesk.set(
+        "/open_api_v1/im/sessions",
+        Reply::Json(json!({"code": 1000, "assign_type": "agent",
+            "assign_info": {"im_sub_session_id": 9, "agent_name": "Bob\u{202E}",
+                            "agent_avatar": "data:image/svg+xml,<svg onload=alert(1)>"}})),
+    );
+    let answer: Value = t
+        .post_as(&v.token, "/v1/sessions", json!({"assign_type": "agent"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["assign_info"]["agent_name"], "Bob");
+    assert!(
+        answer["assign_info"].get("agent_avatar").is_none(),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
@@ -235,24 +267,19 @@ async fn paths_follow_the_api_style() {
         let t = relay_to(&url, &["--api-style", style]).await;
         let v = t.visitor().await;
         assert_eq!(
-            post(
-                &t,
-                "/v1/sessions",
-                &v.token,
-                json!({"assign_type": "agent"})
-            )
-            .await
-            .status(),
+            t.post_as(&v.token, "/v1/sessions", json!({"assign_type": "agent"}))
+                .await
+                .status(),
             200
         );
         assert_eq!(udesk.calls_to(session).len(), 1, "{style}");
-        let r = post(
-            &t,
-            "/v1/surveys",
-            &v.token,
-            json!({"im_sub_session_id": 555, "option_id": 36, "remark": "好"}),
-        )
-        .await;
+        let r = t
+            .post_as(
+                &v.token,
+                "/v1/surveys",
+                json!({"im_sub_session_id": 555, "option_id": 36, "remark": "好"}),
+            )
+            .await;
         assert_eq!(r.status(), 200, "{style}");
         let s = udesk.calls_to(survey);
         assert_eq!(s.len(), 1, "{style}");
@@ -260,13 +287,13 @@ async fn paths_follow_the_api_style() {
         // The robot rating needs an answer this visitor got.
         t.push(&common::robot_push(&v.customer_token, "ans-1"))
             .await;
-        let r = post(
-            &t,
-            "/v1/robot/evaluations",
-            &v.token,
-            json!({"message_id": "ans-1", "question_id": 12, "useful": true}),
-        )
-        .await;
+        let r = t
+            .post_as(
+                &v.token,
+                "/v1/robot/evaluations",
+                json!({"message_id": "ans-1", "question_id": 12, "useful": true}),
+            )
+            .await;
         assert_eq!(r.status(), 200, "{style}");
         assert_eq!(
             udesk.calls_to(rating)[0].body["customer_token"],
@@ -279,10 +306,9 @@ async fn paths_follow_the_api_style() {
     let v = t.visitor().await;
     t.push(&common::robot_push(&v.customer_token, "ans-1"))
         .await;
-    post(
-        &t,
-        "/v1/robot/evaluations",
+    t.post_as(
         &v.token,
+        "/v1/robot/evaluations",
         json!({"message_id": "ans-1", "question_id": 12, "useful": false}),
     )
     .await;
@@ -296,7 +322,7 @@ async fn a_retried_send_is_one_message() {
     let v = t.visitor().await;
     let body = json!({"message_id": "m-1", "type": "message", "data": {"content": "你好"}});
     for _ in 0..3 {
-        let r = post(&t, "/v1/messages", &v.token, body.clone()).await;
+        let r = t.post_as(&v.token, "/v1/messages", body.clone()).await;
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["x-message-id"], "m-1");
     }
@@ -311,8 +337,8 @@ async fn a_retried_send_is_one_message() {
 
     // Without a message_id the relay makes one per send (and says which).
     let plain = json!({"type": "message", "data": {"content": "again"}});
-    let a = post(&t, "/v1/messages", &v.token, plain.clone()).await;
-    let b = post(&t, "/v1/messages", &v.token, plain).await;
+    let a = t.post_as(&v.token, "/v1/messages", plain.clone()).await;
+    let b = t.post_as(&v.token, "/v1/messages", plain).await;
     let (a, b) = (
         a.headers()["x-message-id"].clone(),
         b.headers()["x-message-id"].clone(),
@@ -334,13 +360,9 @@ async fn queued_and_no_agent_are_normal_answers_and_refusals_are_clear() {
         "message": "当前客服正繁忙，您排在第3位。", "assign_type": "agent",
         "assign_info": {"im_sub_session_id": 0, "count": 3}})),
     );
-    let r = post(
-        &t,
-        "/v1/sessions",
-        &v.token,
-        json!({"assign_type": "agent"}),
-    )
-    .await;
+    let r = t
+        .post_as(&v.token, "/v1/sessions", json!({"assign_type": "agent"}))
+        .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(
@@ -352,13 +374,9 @@ async fn queued_and_no_agent_are_normal_answers_and_refusals_are_clear() {
         "/open_api_v1/im/sessions",
         Reply::Json(json!({"code": 2002, "message": "无客服在线"})),
     );
-    let r = post(
-        &t,
-        "/v1/sessions",
-        &v.token,
-        json!({"assign_type": "agent"}),
-    )
-    .await;
+    let r = t
+        .post_as(&v.token, "/v1/sessions", json!({"assign_type": "agent"}))
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], 2002);
 
@@ -368,13 +386,13 @@ async fn queued_and_no_agent_are_normal_answers_and_refusals_are_clear() {
         Reply::Json(json!({"code": 9200, "message": "会话不存在"})),
     );
     t.push(&common::agent_push(&v.customer_token, &["x"])).await; // owns session 1081
-    let r = post(
-        &t,
-        "/v1/messages",
-        &v.token,
-        json!({"im_sub_session_id": 1081, "type": "message", "data": {"content": "hi"}}),
-    )
-    .await;
+    let r = t
+        .post_as(
+            &v.token,
+            "/v1/messages",
+            json!({"im_sub_session_id": 1081, "type": "message", "data": {"content": "hi"}}),
+        )
+        .await;
     assert_eq!(r.status(), 409);
     let e: udesk_protocol::relay::ErrorBody = r.json().await.unwrap();
     assert_eq!(
@@ -394,7 +412,7 @@ async fn queued_and_no_agent_are_normal_answers_and_refusals_are_clear() {
     ])
     .await;
     let v = wrong.visitor().await;
-    let r = post(&wrong, "/v1/sessions", &v.token, json!({})).await;
+    let r = wrong.post_as(&v.token, "/v1/sessions", json!({})).await;
     assert_eq!(r.status(), 502);
     let e: udesk_protocol::relay::ErrorBody = r.json().await.unwrap();
     assert_eq!(
@@ -416,7 +434,7 @@ async fn upstream_trouble_is_a_502_or_504_json_error() {
         (Reply::Slow(Duration::from_secs(3)), 504, "upstream_timeout"),
     ] {
         udesk.set("/open_api_v1/im/messages", reply);
-        let r = post(&t, "/v1/messages", &v.token, send.clone()).await;
+        let r = t.post_as(&v.token, "/v1/messages", send.clone()).await;
         let (got, error, message) = error_body(r).await;
         assert_eq!((got, error.as_str()), (status, code));
         assert!(
@@ -424,15 +442,7 @@ async fn upstream_trouble_is_a_502_or_504_json_error() {
             "upstream details stay in the log"
         );
     }
-    let metrics = t
-        .client
-        .get(t.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = t.metrics().await;
     assert!(
         metrics.contains("udesk_relay_upstream_errors_total{kind=\"timeout\"} 1"),
         "{metrics}"
@@ -445,7 +455,7 @@ async fn upstream_trouble_is_a_502_or_504_json_error() {
     };
     let t = relay_to(&closed, &[]).await;
     let v = t.visitor().await;
-    let (status, error, _) = error_body(post(&t, "/v1/messages", &v.token, send).await).await;
+    let (status, error, _) = error_body(t.post_as(&v.token, "/v1/messages", send).await).await;
     assert_eq!((status, error.as_str()), (502, "upstream_unavailable"));
 }
 
@@ -563,11 +573,11 @@ async fn sends_are_rate_limited_per_visitor() {
     let send = || json!({"type": "message", "data": {"content": "hi"}});
     for _ in 0..3 {
         assert_eq!(
-            post(&t, "/v1/messages", &v.token, send()).await.status(),
+            t.post_as(&v.token, "/v1/messages", send()).await.status(),
             200
         );
     }
-    let r = post(&t, "/v1/messages", &v.token, send()).await;
+    let r = t.post_as(&v.token, "/v1/messages", send()).await;
     let retry_after: u64 = r.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -577,10 +587,37 @@ async fn sends_are_rate_limited_per_visitor() {
     let (status, error, _) = error_body(r).await;
     assert_eq!((status, error.as_str()), (429, "rate_limited"));
     assert_eq!(
-        post(&t, "/v1/messages", &other.token, send())
+        t.post_as(&other.token, "/v1/messages", send())
             .await
             .status(),
         200
+    );
+}
+
+#[tokio::test]
+async fn queue_status_polls_are_rate_limited_per_visitor() {
+    // Each poll is a call on Udesk's account-wide quota: one visitor must not spend it all.
+    let (udesk, url) = stand_in().await;
+    let t = relay_to(&url, &[]).await;
+    let (v, other) = (t.visitor().await, t.visitor().await);
+    for _ in 0..udesk_relay::app::QUEUE_STATUS_BURST {
+        let r = t.get_as(&v.token, "/v1/queue_status").await;
+        assert_eq!(r.status(), 200);
+    }
+    let r = t.get_as(&v.token, "/v1/queue_status").await;
+    assert!(r.headers().contains_key("retry-after"));
+    let (status, error, _) = error_body(r).await;
+    assert_eq!((status, error.as_str()), (429, "rate_limited"));
+    assert_eq!(
+        udesk.calls_to("/open_api_v1/im/queue_status").len(),
+        udesk_relay::app::QUEUE_STATUS_BURST as usize
+    );
+    let r = t.get_as(&other.token, "/v1/queue_status").await;
+    assert_eq!(r.status(), 200);
+    let metrics = t.metrics().await;
+    assert!(
+        metrics.contains("udesk_relay_rate_limited_total{limit=\"poll\"} 1"),
+        "{metrics}"
     );
 }
 
@@ -649,26 +686,21 @@ async fn sessions_udesk_assigned_belong_to_the_visitor() {
     // Before any session: the survey target is not theirs.
     let survey = |id: u64| json!({"im_sub_session_id": id, "option_id": 36});
     assert_eq!(
-        post(&t, "/v1/surveys", &v.token, survey(555))
+        t.post_as(&v.token, "/v1/surveys", survey(555))
             .await
             .status(),
         403
     );
-    post(
-        &t,
-        "/v1/sessions",
-        &v.token,
-        json!({"assign_type": "agent"}),
-    )
-    .await;
+    t.post_as(&v.token, "/v1/sessions", json!({"assign_type": "agent"}))
+        .await;
     assert_eq!(
-        post(&t, "/v1/surveys", &v.token, survey(555))
+        t.post_as(&v.token, "/v1/surveys", survey(555))
             .await
             .status(),
         200
     );
     assert_eq!(
-        post(&t, "/v1/surveys", &v.token, survey(556))
+        t.post_as(&v.token, "/v1/surveys", survey(556))
             .await
             .status(),
         403
@@ -679,7 +711,7 @@ async fn sessions_udesk_assigned_belong_to_the_visitor() {
                       "data": {"im_sub_session_id": 556, "content": "已转接"}}]});
     assert_eq!(t.push(&transfer).await, 200);
     assert_eq!(
-        post(&t, "/v1/surveys", &v.token, survey(556))
+        t.post_as(&v.token, "/v1/surveys", survey(556))
             .await
             .status(),
         200

@@ -39,15 +39,7 @@ async fn new_visitor_tokens_are_limited_per_client_ip() {
     assert_eq!(new_visitor(&t, None).await.status(), 200);
     assert_limited(new_visitor(&t, None).await, "1").await;
 
-    let metrics = t
-        .client
-        .get(t.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = t.metrics().await;
     assert!(
         metrics.contains("udesk_relay_rate_limited_total{limit=\"visitor\"} 3"),
         "{metrics}"

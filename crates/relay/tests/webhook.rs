@@ -133,15 +133,7 @@ async fn udesk_retries_are_delivered_once() {
     assert_eq!(stream.message_ids(3).await, ["a1", "a2", "a3"]);
     stream.assert_quiet(QUIET).await;
 
-    let metrics = t
-        .client
-        .get(t.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = t.metrics().await;
     assert!(
         metrics.contains("udesk_relay_events_in_total 3"),
         "{metrics}"
@@ -255,6 +247,39 @@ async fn an_xss_corpus_in_rich_messages_arrives_sanitised() {
             assert!(t.content.contains("<b>您好</b>"));
             assert!(t.content.contains("href=\"https://udesk.cn\""));
         }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn texts_without_markup_arrive_as_written_not_escaped() {
+    let t = start(&[]).await;
+    let v = t.visitor().await;
+    let card = r#"##UDESK_IM_STRUCT_MSG##{"title":"Tom & Jerry","description":"<b>1 < 2</b>",
+        "buttons":[{"type":"link","text":"Q&A","value":"https://a.example/?a=1&b=2"}]}"#;
+    let body = json!({"customer_token": v.customer_token, "assign_type": "agent", "messages": [
+        {"type": "message", "message_id": "t1", "data": {"content": "价格 < 100 & 包邮"}},
+        {"type": "message", "message_id": "t2", "data": {"content": card}},
+        {"type": "close", "message_id": "t3", "data": {"content": "A & B 结束"}},
+    ]});
+    assert_eq!(t.push(&body).await, 200);
+    let mut stream = t.stream(&v.token, Resume::Fresh).await;
+    match stream.message().await.message.content {
+        Content::Text(text) => assert_eq!(text.content, "价格 < 100 & 包邮"),
+        other => panic!("unexpected {other:?}"),
+    }
+    match stream.message().await.message.content {
+        Content::Struct(data) => {
+            let card = &data.cards[0];
+            assert_eq!(card.title.as_deref(), Some("Tom & Jerry"));
+            assert_eq!(card.description.as_deref(), Some("1 < 2"));
+            assert_eq!(card.buttons[0].text, "Q&A");
+            assert_eq!(card.buttons[0].value, "https://a.example/?a=1&b=2");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    match stream.message().await.message.content {
+        Content::Event(_, data) => assert_eq!(data.content.as_deref(), Some("A & B 结束")),
         other => panic!("unexpected {other:?}"),
     }
 }

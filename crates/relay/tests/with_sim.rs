@@ -5,104 +5,31 @@
 
 mod common;
 
-use common::{error_body, EventStream, Resume, TestRelay};
+use common::{error_body, start_with_sim, EventStream, Resume, TestRelay};
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio::net::TcpListener;
 use udesk_protocol::content::{Content, EventKind};
 use udesk_protocol::relay::StreamMessage;
 use udesk_protocol::session::CreateSessionResponse;
 use udesk_protocol::{AssignType, Code};
 use udesk_sim::{SimConfig, WebhookShape};
 
-async fn relay_with(sim: SimConfig, extra: &[&str]) -> TestRelay {
-    let dir = tempfile::tempdir().unwrap();
-    let config = common::config(&dir, extra);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = udesk_relay::start_with_sim(config, listener, sim)
-        .await
-        .unwrap();
-    TestRelay {
-        relay,
-        client: reqwest::Client::new(),
-        dir,
-    }
-}
-
-/// Calls to the simulator's console and admin routes.
-macro_rules! impl_sim_helpers {
-    () => {
-        async fn sim_post(t: &TestRelay, path: &str, body: Value) -> Value {
-            let r = t
-                .client
-                .post(format!("{}{path}", t.relay.upstream_url))
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success(), "{path}: {}", r.status());
-            r.json().await.unwrap_or(Value::Null)
-        }
-
-        async fn sim_get(t: &TestRelay, path: &str) -> Value {
-            t.client
-                .get(format!("{}{path}", t.relay.upstream_url))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        }
-    };
-}
-
-impl_sim_helpers!();
-
-async fn post(t: &TestRelay, path: &str, token: &str, body: Value) -> reqwest::Response {
-    t.client
-        .post(t.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The next message on the stream that `wanted` accepts, skipping others.
-async fn wait_for(
-    stream: &mut EventStream,
-    wanted: impl Fn(&StreamMessage) -> bool,
-) -> StreamMessage {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let event = stream
-            .next_within(left)
-            .await
-            .expect("the expected event did not arrive");
-        if event.event == "message" {
-            let m: StreamMessage = udesk_protocol::from_str(&event.data).unwrap();
-            if wanted(&m) {
-                return m;
-            }
-        }
-    }
-}
-
 /// Asks for an agent and returns the session the simulator's push names.
 async fn agent_session(t: &TestRelay, token: &str, stream: &mut EventStream) -> u64 {
-    let r = post(t, "/v1/sessions", token, json!({"assign_type": "agent"})).await;
+    let r = t
+        .post_as(token, "/v1/sessions", json!({"assign_type": "agent"}))
+        .await;
     assert_eq!(r.status(), 200);
     let answer: CreateSessionResponse = r.json().await.unwrap();
     assert!(
         matches!(answer.code, Code::SUCCESS | Code::QUEUED),
         "{answer:?}"
     );
-    let event = wait_for(stream, |m| {
-        m.assign_type == AssignType::Agent && m.message.im_sub_session_id.is_some()
-    })
-    .await;
+    let event = stream
+        .until(Duration::from_secs(15), |m| {
+            m.assign_type == AssignType::Agent && m.message.im_sub_session_id.is_some()
+        })
+        .await;
     answer
         .im_sub_session_id()
         .or(event.message.im_sub_session_id)
@@ -112,7 +39,7 @@ async fn agent_session(t: &TestRelay, token: &str, stream: &mut EventStream) -> 
 #[tokio::test]
 async fn both_simulator_webhook_shapes_with_duplicates_arrive_exactly_once_in_order() {
     for shape in [WebhookShape::Message, WebhookShape::Messages] {
-        let t = relay_with(
+        let t = start_with_sim(
             SimConfig {
                 webhook_shape: shape,
                 ..SimConfig::for_tests()
@@ -120,19 +47,23 @@ async fn both_simulator_webhook_shapes_with_duplicates_arrive_exactly_once_in_or
             &[],
         )
         .await;
-        sim_post(&t, "/admin/faults", json!({"duplicate_webhooks": true})).await;
+        t.sim_post("/admin/faults", json!({"duplicate_webhooks": true}))
+            .await;
         let v = t.visitor().await;
         let mut stream = t.stream(&v.token, Resume::Fresh).await;
 
-        post(&t, "/v1/sessions", &v.token, json!({})).await;
-        post(
-            &t,
-            "/v1/messages",
+        t.post_as(&v.token, "/v1/sessions", json!({})).await;
+        t.post_as(
             &v.token,
+            "/v1/messages",
             json!({"message_id": "q1", "type": "message", "data": {"content": "我想退货"}}),
         )
         .await;
-        let robot = wait_for(&mut stream, |m| m.assign_type == AssignType::Robot).await;
+        let robot = stream
+            .until(Duration::from_secs(15), |m| {
+                m.assign_type == AssignType::Robot
+            })
+            .await;
         assert!(matches!(robot.message.content, Content::RobotAnswer(_)));
 
         let session = agent_session(&t, &v.token, &mut stream).await;
@@ -148,8 +79,7 @@ async fn both_simulator_webhook_shapes_with_duplicates_arrive_exactly_once_in_or
             .enumerate()
         {
             let kind = if i == 1 { "rich" } else { "message" };
-            sim_post(
-                &t,
+            t.sim_post(
                 "/console/api/send",
                 json!({"im_sub_session_id": session, "type": kind, "data": {"content": content}}),
             )
@@ -157,7 +87,9 @@ async fn both_simulator_webhook_shapes_with_duplicates_arrive_exactly_once_in_or
         }
         let mut texts = Vec::new();
         for _ in 0..3 {
-            let m = wait_for(&mut stream, |m| !m.message.content.is_event()).await;
+            let m = stream
+                .until(Duration::from_secs(15), |m| !m.message.content.is_event())
+                .await;
             texts.push(match m.message.content {
                 Content::Text(t) => t.content,
                 Content::Rich(r) => r.content,
@@ -174,11 +106,12 @@ async fn both_simulator_webhook_shapes_with_duplicates_arrive_exactly_once_in_or
         stream.assert_quiet(Duration::from_millis(700)).await;
 
         // The duplicates were really sent, and answered 200 each time.
-        let tries = sim_get(
-            &t,
-            &format!("/admin/webhooks?customer_token={}", v.customer_token),
-        )
-        .await;
+        let tries = t
+            .sim_get(&format!(
+                "/admin/webhooks?customer_token={}",
+                v.customer_token
+            ))
+            .await;
         let tries = tries["attempts"].as_array().unwrap();
         assert!(
             tries.iter().any(|a| a["duplicate"] == true),
@@ -206,21 +139,21 @@ async fn both_simulator_webhook_shapes_with_duplicates_arrive_exactly_once_in_or
 
 #[tokio::test]
 async fn transfer_close_and_survey_through_the_simulator() {
-    let t = relay_with(SimConfig::for_tests(), &[]).await;
+    let t = start_with_sim(SimConfig::for_tests(), &[]).await;
     let v = t.visitor().await;
     let mut stream = t.stream(&v.token, Resume::Fresh).await;
     let first = agent_session(&t, &v.token, &mut stream).await;
 
-    sim_post(
-        &t,
+    t.sim_post(
         "/console/api/transfer",
         json!({"im_sub_session_id": first, "agent_id": 2}),
     )
     .await;
-    let transfer = wait_for(&mut stream, |m| {
-        matches!(m.message.content, Content::Event(EventKind::Transfer, _))
-    })
-    .await;
+    let transfer = stream
+        .until(Duration::from_secs(15), |m| {
+            matches!(m.message.content, Content::Event(EventKind::Transfer, _))
+        })
+        .await;
     let Content::Event(_, data) = &transfer.message.content else {
         unreachable!()
     };
@@ -230,26 +163,23 @@ async fn transfer_close_and_survey_through_the_simulator() {
     assert_ne!(second, first);
 
     // The new session is the visitor's now (the push said so).
-    let r = post(
-        &t,
-        "/v1/messages",
-        &v.token,
-        json!({"message_id": "after-transfer",
+    let r = t
+        .post_as(
+            &v.token,
+            "/v1/messages",
+            json!({"message_id": "after-transfer",
         "im_sub_session_id": second, "type": "message", "data": {"content": "还在吗？"}}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(r.status(), 200, "{:?}", r.text().await);
 
-    sim_post(
-        &t,
-        "/console/api/close",
-        json!({"im_sub_session_id": second}),
-    )
-    .await;
-    let close = wait_for(&mut stream, |m| {
-        matches!(m.message.content, Content::Event(EventKind::Close, _))
-    })
-    .await;
+    t.sim_post("/console/api/close", json!({"im_sub_session_id": second}))
+        .await;
+    let close = stream
+        .until(Duration::from_secs(15), |m| {
+            matches!(m.message.content, Content::Event(EventKind::Close, _))
+        })
+        .await;
     let Content::Event(_, data) = &close.message.content else {
         unreachable!()
     };
@@ -262,15 +192,15 @@ async fn transfer_close_and_survey_through_the_simulator() {
         .into_iter()
         .next()
         .expect("an option to pick");
-    let r = post(
-        &t,
-        "/v1/surveys",
-        &v.token,
-        json!({"im_sub_session_id": second, "option_id": choice.id, "remark": "很好"}),
-    )
-    .await;
+    let r = t
+        .post_as(
+            &v.token,
+            "/v1/surveys",
+            json!({"im_sub_session_id": second, "option_id": choice.id, "remark": "很好"}),
+        )
+        .await;
     assert_eq!(r.status(), 200, "{:?}", r.text().await);
-    let surveys = sim_get(&t, "/admin/surveys").await;
+    let surveys = t.sim_get("/admin/surveys").await;
     let ours: Vec<&Value> = surveys
         .as_array()
         .unwrap()
@@ -284,23 +214,15 @@ async fn transfer_close_and_survey_through_the_simulator() {
 
 #[tokio::test]
 async fn no_agent_online_is_a_normal_2002_answer() {
-    let t = relay_with(SimConfig::for_tests(), &[]).await;
+    let t = start_with_sim(SimConfig::for_tests(), &[]).await;
     for agent in [1, 2, 3] {
-        sim_post(
-            &t,
-            &format!("/admin/agents/{agent}"),
-            json!({"online": false}),
-        )
-        .await;
+        t.sim_post(&format!("/admin/agents/{agent}"), json!({"online": false}))
+            .await;
     }
     let v = t.visitor().await;
-    let r = post(
-        &t,
-        "/v1/sessions",
-        &v.token,
-        json!({"assign_type": "agent"}),
-    )
-    .await;
+    let r = t
+        .post_as(&v.token, "/v1/sessions", json!({"assign_type": "agent"}))
+        .await;
     assert_eq!(r.status(), 200);
     let answer: CreateSessionResponse = r.json().await.unwrap();
     assert_eq!(answer.code, Code::NO_AGENT);
@@ -309,14 +231,13 @@ async fn no_agent_online_is_a_normal_2002_answer() {
 
 #[tokio::test]
 async fn a_send_retried_after_an_upstream_timeout_is_one_message() {
-    let t = relay_with(SimConfig::for_tests(), &["--upstream-timeout-ms", "300"]).await;
+    let t = start_with_sim(SimConfig::for_tests(), &["--upstream-timeout-ms", "300"]).await;
     let v = t.visitor().await;
     let mut stream = t.stream(&v.token, Resume::Fresh).await;
-    post(&t, "/v1/sessions", &v.token, json!({})).await;
+    t.post_as(&v.token, "/v1/sessions", json!({})).await;
 
     // Udesk carries the send out but its answer never comes in time.
-    sim_post(
-        &t,
+    t.sim_post(
         "/admin/faults",
         json!({"timeout_percent": 100, "timeout_ms": 1500}),
     )
@@ -324,19 +245,28 @@ async fn a_send_retried_after_an_upstream_timeout_is_one_message() {
     let send =
         json!({"message_id": "retry-1", "type": "message", "data": {"content": "退款多久到账"}});
     let (status, error, _) =
-        error_body(post(&t, "/v1/messages", &v.token, send.clone()).await).await;
+        error_body(t.post_as(&v.token, "/v1/messages", send.clone()).await).await;
     assert_eq!((status, error.as_str()), (504, "upstream_timeout"));
 
     // The widget retries with the same message_id: one message, one answer.
-    sim_post(&t, "/admin/faults", json!({"timeout_percent": 0})).await;
-    assert_eq!(post(&t, "/v1/messages", &v.token, send).await.status(), 200);
-    wait_for(&mut stream, |m| m.assign_type == AssignType::Robot).await;
+    t.sim_post("/admin/faults", json!({"timeout_percent": 0}))
+        .await;
+    assert_eq!(
+        t.post_as(&v.token, "/v1/messages", send).await.status(),
+        200
+    );
+    stream
+        .until(Duration::from_secs(15), |m| {
+            m.assign_type == AssignType::Robot
+        })
+        .await;
     stream.assert_quiet(Duration::from_millis(700)).await;
-    let transcript = sim_get(
-        &t,
-        &format!("/admin/transcripts?customer_token={}", v.customer_token),
-    )
-    .await;
+    let transcript = t
+        .sim_get(&format!(
+            "/admin/transcripts?customer_token={}",
+            v.customer_token
+        ))
+        .await;
     let entries = transcript[&v.customer_token].as_array().unwrap();
     let sent = entries
         .iter()
@@ -347,9 +277,10 @@ async fn a_send_retried_after_an_upstream_timeout_is_one_message() {
 
 #[tokio::test]
 async fn failing_simulator_calls_become_502_json() {
-    let t = relay_with(SimConfig::for_tests(), &[]).await;
-    sim_post(&t, "/admin/faults", json!({"fail_percent": 100})).await;
+    let t = start_with_sim(SimConfig::for_tests(), &[]).await;
+    t.sim_post("/admin/faults", json!({"fail_percent": 100}))
+        .await;
     let v = t.visitor().await;
-    let (status, error, _) = error_body(post(&t, "/v1/sessions", &v.token, json!({})).await).await;
+    let (status, error, _) = error_body(t.post_as(&v.token, "/v1/sessions", json!({})).await).await;
     assert_eq!((status, error.as_str()), (502, "upstream_unavailable"));
 }

@@ -1,11 +1,13 @@
 //! Inspection and control for tests and people: what the simulator recorded, and its knobs.
+//! Records are bounded (the newest `Retention::records` of each kind; transcripts per customer),
+//! so these lists show the newest entries, oldest first.
 //!
 //! | route | what |
 //! |---|---|
 //! | `GET /admin/transcripts[?customer_token=]` | transcripts (all customers, or one) |
 //! | `GET /admin/surveys` | submitted surveys |
 //! | `GET /admin/ratings` | robot answer ratings |
-//! | `GET /admin/webhooks[?customer_token=]` | every webhook try: push_id, message_ids, attempt, status, error, outcome |
+//! | `GET /admin/webhooks[?customer_token=]` | webhook tries: push_id, message_ids, attempt, status, error, outcome; `forgotten` older ones |
 //! | `GET /admin/sessions` | agent sessions and their states |
 //! | `GET /admin/customers` | customers (IM and token-less Open API ones) |
 //! | `GET /admin/faults`, `POST /admin/faults` | the fault knobs; POST changes the fields it names |
@@ -55,17 +57,17 @@ async fn transcripts(
             .transcripts
             .iter()
             .filter(|(token, _)| filter.customer_token.as_ref().is_none_or(|t| t == *token))
-            .map(|(token, entries)| (token.clone(), entries.clone()))
+            .map(|(token, entries)| (token.clone(), entries.to_vec()))
             .collect(),
     )
 }
 
 async fn surveys(State(sim): State<Arc<Sim>>) -> Json<Vec<SurveyRecord>> {
-    Json(sim.world().surveys.clone())
+    Json(sim.world().surveys.to_vec())
 }
 
 async fn ratings(State(sim): State<Arc<Sim>>) -> Json<Vec<RatingRecord>> {
-    Json(sim.world().ratings.clone())
+    Json(sim.world().ratings.to_vec())
 }
 
 #[derive(Serialize)]
@@ -73,16 +75,18 @@ struct Webhooks {
     url: Option<String>,
     /// Pushes not yet delivered (waiting, or between retries).
     pending: usize,
+    /// The newest tries (at most `Retention::records`), oldest first.
     attempts: Vec<DeliveryAttempt>,
+    /// Older tries forgotten to keep within that bound.
+    forgotten: u64,
 }
 
 async fn webhooks(
     State(sim): State<Arc<Sim>>,
     RestQuery(filter): RestQuery<Filter>,
 ) -> Json<Webhooks> {
-    let attempts = sim
-        .outbox
-        .attempts()
+    let (attempts, forgotten) = sim.outbox.attempts();
+    let attempts = attempts
         .into_iter()
         .filter(|a| {
             filter
@@ -95,6 +99,7 @@ async fn webhooks(
         url: sim.outbox.url(),
         pending: sim.outbox.pending(),
         attempts,
+        forgotten,
     })
 }
 
@@ -108,7 +113,7 @@ async fn customers(State(sim): State<Arc<Sim>>) -> Json<Vec<Customer>> {
         world
             .customers
             .values()
-            .chain(&world.tokenless_customers)
+            .chain(world.tokenless_customers.iter())
             .cloned()
             .collect(),
     )

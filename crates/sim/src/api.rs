@@ -224,6 +224,7 @@ pub async fn create_customer(
                 anonymous: false,
                 created_at: now_text(),
                 current_session: None,
+                with_robot: false,
             };
             world.tokenless_customers.push(customer.clone());
             customer

@@ -1,14 +1,22 @@
-//! Open API request signing, checked on every IM and customer route as Udesk checks it.
+//! Who may call what: Open API request signing, checked on every IM and customer route as
+//! Udesk checks it, and a cross-site guard on the unsigned console and admin pages.
 //!
 //! The signature travels in the query (`email`, `timestamp`, `sign`, `nonce`, `sign_version`);
 //! [`udesk_protocol::sign::SignedQuery::verify`] checks it, and [`NonceCache`] refuses a v2 nonce
 //! seen in the last 15 minutes (20623). v1 requests carry no nonce and cannot be replay-checked,
 //! as with Udesk.
+//!
+//! The console and admin pages need no credentials (keep the simulator on loopback), so any web
+//! page the person at the console visits could otherwise POST to them (`fetch` with
+//! `mode: "no-cors"` needs no preflight): redirect the webhooks, inject faults, speak as an
+//! agent. [`same_origin_writes`] refuses writes that a browser marks as coming from another
+//! origin; tests and scripts, which send no `Origin`, are unaffected.
 
 use crate::error::{query_map, ApiError};
 use crate::state::unix_secs;
 use crate::Sim;
 use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -59,6 +67,30 @@ pub async fn require_signature(State(sim): State<Arc<Sim>>, req: Request, next: 
             ApiError::from(err).into_response()
         }
     }
+}
+
+/// Middleware on the console and admin pages: a request that changes something (not GET or
+/// HEAD) and carries an `Origin` other than the simulator's own is refused with 403.
+pub async fn same_origin_writes(req: Request, next: Next) -> Response {
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+    let foreign = req
+        .headers()
+        .get(header::ORIGIN)
+        .map(|origin| {
+            let host = req.headers().get(header::HOST);
+            let origin = origin.to_str().unwrap_or_default();
+            let origin_host = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            origin_host.is_none() || origin_host != host.and_then(|h| h.to_str().ok())
+        })
+        .unwrap_or(false);
+    if reads || !foreign {
+        return next.run(req).await;
+    }
+    ApiError::bad("Origin", "another web site may not drive the simulator")
+        .with_status(StatusCode::FORBIDDEN)
+        .into_response()
 }
 
 fn check(sim: &Sim, query: serde_json::Map<String, Value>) -> Result<(), SignError> {

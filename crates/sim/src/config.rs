@@ -50,6 +50,8 @@ pub struct SimConfig {
     pub knowledge_base: KnowledgeBase,
     /// Fault knobs in force from the start (changeable at `POST /admin/faults`).
     pub faults: Faults,
+    /// How much of what happened the simulator remembers (every record kind is bounded).
+    pub retention: Retention,
 }
 
 impl Default for SimConfig {
@@ -79,6 +81,7 @@ impl Default for SimConfig {
             survey: default_survey(ShowType::Star),
             knowledge_base: KnowledgeBase::bundled(),
             faults: Faults::default(),
+            retention: Retention::default(),
         }
     }
 }
@@ -157,6 +160,41 @@ impl RetryPolicy {
         self.initial_backoff
             .saturating_mul(factor)
             .min(self.max_backoff)
+    }
+}
+
+/// How much the simulator remembers, so that one left running (or load-tested) stays within
+/// bounds. Each kind of record is a buffer of the newest entries; the oldest are forgotten first.
+/// Customers themselves and sessions still open are always kept, as Udesk keeps them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// The newest records kept of each kind: webhook tries, surveys, robot-answer ratings,
+    /// closed agent sessions (a survey for a forgotten session gets 9200), Open API customers
+    /// without a token, and the customer message ids that make a resend a no-op.
+    pub records: usize,
+    /// The newest messages kept in each customer's transcript. A robot answer can be rated while
+    /// it is among them.
+    pub transcript_messages: usize,
+    /// A customer with no agent session open (talking to the robot, or their session closed) who
+    /// has sent and been sent nothing for this long loses their transcript.
+    pub idle_transcript: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            records: 10_000,
+            transcript_messages: 1_000,
+            idle_transcript: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Retention {
+    /// How often idle transcripts are looked for: a quarter of the idle time, between 10 ms and
+    /// a minute, so a transcript goes at most a quarter late.
+    pub(crate) fn sweep_every(&self) -> Duration {
+        (self.idle_transcript / 4).clamp(Duration::from_millis(10), Duration::from_secs(60))
     }
 }
 
@@ -269,7 +307,7 @@ impl Staff {
 
 impl SimConfig {
     /// Checks that the configuration holds together: unique ids, groups naming known agents, a
-    /// default group that exists, at least one webhook try.
+    /// default group that exists, at least one webhook try, room for at least one record.
     pub fn validate(&self) -> Result<(), String> {
         let mut agents = std::collections::HashSet::new();
         for agent in &self.agents {
@@ -291,6 +329,14 @@ impl SimConfig {
         }
         if self.webhook_retry.max_attempts == 0 {
             return Err("webhook_retry.max_attempts must be at least 1".into());
+        }
+        if self.retention.records == 0 || self.retention.transcript_messages == 0 {
+            return Err(
+                "retention.records and retention.transcript_messages must be at least 1".into(),
+            );
+        }
+        if self.retention.idle_transcript.is_zero() {
+            return Err("retention.idle_transcript must be longer than zero".into());
         }
         Ok(())
     }

@@ -2,7 +2,10 @@
 //!
 //! A person sees waiting, assigned and active customers with their transcripts, picks one up,
 //! answers with any message type (text with a font, rich HTML, the bundled image/audio/video/file,
-//! a struct card), invites a survey, transfers and closes. JSON under `/console/api/`:
+//! a struct card), invites a survey, transfers and closes. Each action says under the customer's
+//! name how it went; the transcript follows new messages while the agent is at its bottom and
+//! keeps drawn entries, so a playing video is not cut off by the next message. Only customers
+//! with something kept (a transcript or a session) are listed. JSON under `/console/api/`:
 //!
 //! | route | what |
 //! |---|---|
@@ -18,7 +21,7 @@
 //! Errors are [`ApiError`] bodies with a 4xx status.
 
 use crate::error::{ApiError, RestJson, RestQuery};
-use crate::state::{Sender, SessionState, TranscriptEntry};
+use crate::state::{AgentSession, Sender, SessionState, TranscriptEntry};
 use crate::Sim;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -26,6 +29,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::Arc;
 use udesk_protocol::code::CodeResponse;
 use udesk_protocol::content::CloseType;
@@ -139,22 +143,24 @@ async fn state(State(sim): State<Arc<Sim>>) -> Json<ConsoleState> {
             queue: g.queue.iter().copied().collect(),
         })
         .collect();
+    // Each customer's newest session, in one pass (sessions are kept in id order).
+    let mut last_sessions: HashMap<&str, &AgentSession> = HashMap::new();
+    for session in world.sessions.values() {
+        last_sessions.insert(&session.customer_token, session);
+    }
     let mut customers: Vec<CustomerView> = world
         .customers
         .values()
         .filter_map(|c| c.token.as_ref().map(|t| (c, t)))
-        .map(|(customer, token)| {
-            let transcript = world
-                .transcripts
-                .get(token)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
+        .filter_map(|(customer, token)| {
+            let transcript = world.transcripts.get(token);
+            let last_session = last_sessions.get(token.as_str()).copied();
+            // Customers with nothing kept to show (idle, transcript forgotten) leave the list.
+            if transcript.is_none() && last_session.is_none() {
+                return None;
+            }
+            let last = transcript.and_then(|t| t.last());
             let current = world.current_session(token);
-            let last_session = world
-                .sessions
-                .values()
-                .rev()
-                .find(|s| &s.customer_token == token);
             let status = match current.map(|s| &s.state) {
                 Some(SessionState::Queued) => "queued",
                 Some(SessionState::Assigning) => "assigning",
@@ -163,7 +169,7 @@ async fn state(State(sim): State<Arc<Sim>>) -> Json<ConsoleState> {
                 _ => "robot",
             };
             let shown = current.or(last_session);
-            CustomerView {
+            Some(CustomerView {
                 customer_token: token.clone(),
                 nick_name: customer.nick_name.clone(),
                 status,
@@ -171,10 +177,10 @@ async fn state(State(sim): State<Arc<Sim>>) -> Json<ConsoleState> {
                 agent_id: shown.and_then(|s| s.agent_id),
                 group_id: shown.map(|s| s.group_id),
                 queue_position: current.map_or(0, |s| world.queue_position(s.id)),
-                messages: transcript.len(),
-                last_at_ms: transcript.last().map_or(0, |e| e.at_ms),
-                last_text: transcript.last().map(summary).unwrap_or_default(),
-            }
+                messages: transcript.map_or(0, |t| t.len()),
+                last_at_ms: last.map_or(0, |e| e.at_ms),
+                last_text: last.map(summary).unwrap_or_default(),
+            })
         })
         .collect();
     let rank = |status: &str| match status {
@@ -228,7 +234,14 @@ fn summary(entry: &TranscriptEntry) -> String {
             .chars()
             .take(60)
             .collect(),
-        Content::Event(kind, _) => format!("[{}]", kind.as_str()),
+        Content::Event(kind, data) => match &data.content {
+            Some(text) => format!(
+                "[{}] {}",
+                kind.as_str(),
+                text.chars().take(60).collect::<String>()
+            ),
+            None => format!("[{}]", kind.as_str()),
+        },
         other => format!("[{}]", other.kind()),
     };
     format!("{who}{what}")
@@ -238,7 +251,7 @@ fn summary(entry: &TranscriptEntry) -> String {
 struct TranscriptView {
     customer_token: String,
     entries: Vec<TranscriptEntry>,
-    sessions: Vec<crate::state::AgentSession>,
+    sessions: Vec<AgentSession>,
 }
 
 async fn transcript(
@@ -253,7 +266,7 @@ async fn transcript(
         entries: world
             .transcripts
             .get(&query.customer_token)
-            .cloned()
+            .map(|t| t.to_vec())
             .unwrap_or_default(),
         sessions: world
             .sessions

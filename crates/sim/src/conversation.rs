@@ -31,8 +31,8 @@ impl Sim {
         if !world.customers.contains_key(token) {
             return Err(ApiError::unknown_customer(token));
         }
-        match world.customer_message_ids.get(&message_id) {
-            Some(owner) if owner == token => return Ok(()),
+        match world.message_sender(token, &message_id) {
+            Some(sender) if sender == token => return Ok(()),
             Some(_) => {
                 return Err(ApiError::bad(
                     "message_id",
@@ -47,9 +47,7 @@ impl Sim {
                 self.message_to_agent(&mut world, token, &message_id, session_id, &req.content)?
             }
         }
-        world
-            .customer_message_ids
-            .insert(message_id, token.to_owned());
+        world.remember_message(message_id, token);
         Ok(())
     }
 
@@ -69,6 +67,9 @@ impl Sim {
                 ),
             ));
         };
+        if let Some(customer) = world.customers.get_mut(token) {
+            customer.with_robot = true;
+        }
         world.record(
             token,
             Sender::Customer,
@@ -76,15 +77,7 @@ impl Sim {
             None,
         );
         let answer = crate::robot::answer(&self.config.knowledge_base, &text.content);
-        let question_id = answer.question_id;
         let reply = self.robot_message(Content::RobotAnswer(answer));
-        world.robot_answers.insert(
-            reply.message_id.clone(),
-            crate::state::RobotAnswerSent {
-                customer_token: token.to_owned(),
-                question_id,
-            },
-        );
         self.deliver(world, token, AssignType::Robot, vec![reply]);
         Ok(())
     }

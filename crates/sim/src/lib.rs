@@ -34,6 +34,7 @@
 //! 2002 no agent online, 2005 bad parameter, 2062 missing parameter (both naming the field),
 //! 9200 session missing or closed, 2059 / 20621–20624 signature refusals. Only injected faults
 //! answer 5xx. Parameters may also come in the query string, as Udesk accepts them (body wins).
+//! Bodies over [`BODY_LIMIT`] (1 MiB) are refused with HTTP 413 (code 2005).
 //!
 //! Create-session details: a `customer_token` nobody created becomes the customer
 //! "API匿名用户(token)"; a customer already queued or served gets that session back instead of a
@@ -50,9 +51,19 @@
 //! seed's single `message` with [`WebhookShape::Message`]. Agent events: `info_appoint` (an agent
 //! took the customer), `start_session` (the conversation starts), `survey` (the agent invites a
 //! rating), `transfer` (`data.im_sub_session_id` is the new session; the old one is closed with
-//! `redirect`), `close` (`close_type`, and `survey_options` when surveys run after sessions). A
+//! `redirect`), `close` (`close_type`, and `survey_options` when surveys run after sessions). When
+//! a customer who has been talking to the robot (a robot session or a question since their last
+//! agent session) gets an agent session, the robot pushes a `robot_transfer` event first
+//! ("正在为您转接人工客服…", `data.im_sub_session_id` = the new session), at once even if the
+//! customer then waits in the queue, so it always precedes that session's `info_appoint`. A
 //! receiver must answer 2xx within the timeout (10 s); otherwise the same body is sent again with
 //! backoff, and that customer's later pushes wait (at-least-once, in order per customer).
+//!
+//! # Memory
+//! Every record is bounded by [`Retention`] (`SimConfig::retention`): the newest 10,000 webhook
+//! tries, surveys, ratings, closed sessions, token-less Open API customers and customer message
+//! ids; the newest 1,000 messages of each transcript; and a customer with no agent session open
+//! who has been quiet for an hour loses their transcript. Customers and open sessions are kept.
 //!
 //! # Demo setup
 //! Credentials `demo@udesk-chat.local` / `udesk-chat-demo-token`. Agents: 1 "小明 Xiaoming"
@@ -75,7 +86,8 @@
 //! - `state`: the world (customers, sessions, transcripts, records); `queue`: agents, groups,
 //!   queues and session lifecycle; `conversation`: customer messages; `survey`: surveys and ratings.
 //! - `robot` + [`kb`]: the robot and its knowledge base; `demo_agent`: the scripted agent.
-//! - `webhook`: reply notification delivery; [`faults`]: fault knobs.
+//! - `webhook`: reply notification delivery; [`faults`]: fault knobs; `ring`: the bounded buffer
+//!   records live in.
 //! - `console`, `admin`, `media`: the console page, inspection endpoints, generated media.
 
 mod admin;
@@ -90,12 +102,15 @@ pub mod faults;
 pub mod kb;
 mod media;
 mod queue;
+mod ring;
 mod robot;
 mod state;
 mod survey;
 mod webhook;
 
-pub use config::{AgentConfig, GroupConfig, RetryPolicy, SimConfig, Staff, WebhookShape};
+pub use config::{
+    AgentConfig, GroupConfig, Retention, RetryPolicy, SimConfig, Staff, WebhookShape,
+};
 pub use error::ApiError;
 pub use faults::Faults;
 pub use kb::KnowledgeBase;
@@ -132,20 +147,38 @@ pub(crate) struct Sim {
 }
 
 impl Sim {
-    fn new(config: SimConfig, public_url: String) -> Self {
-        Sim {
+    fn new(config: SimConfig, public_url: String) -> std::io::Result<Self> {
+        Ok(Sim {
             world: Mutex::new(state::World::new(&config)),
             faults: Mutex::new(config.faults.clone()),
             fail_spread: Default::default(),
             timeout_spread: Default::default(),
             nonces: Default::default(),
-            outbox: webhook::Outbox::new(config.webhook_url.clone(), config.webhook_timeout),
+            outbox: webhook::Outbox::new(
+                config.webhook_url.clone(),
+                config.webhook_timeout,
+                config.retention.records,
+            )?,
             media: media::Library::generate(),
             stop: CancellationToken::new(),
             tasks: TaskTracker::new(),
             public_url,
             config,
-        }
+        })
+    }
+
+    /// Forgets idle customers' transcripts, every [`Retention::sweep_every`], until shutdown.
+    fn sweep_idle_transcripts(self: &Arc<Self>) {
+        let sim = Arc::clone(self);
+        self.tasks.spawn(async move {
+            let every = sim.config.retention.sweep_every();
+            while webhook::sleep_or_stop(&sim, every).await {
+                let forgotten = sim.world().forget_idle_transcripts(state::unix_millis());
+                if forgotten > 0 {
+                    tracing::debug!(forgotten, "forgot idle customers' transcripts");
+                }
+            }
+        });
     }
 
     /// The world, locked. Never held across an `.await`.
@@ -214,7 +247,8 @@ impl Drop for RunningSim {
 }
 
 /// Serves the simulator on `listener` in a background task. Fails with `InvalidInput` when the
-/// configuration does not hold together ([`SimConfig::validate`]).
+/// configuration does not hold together ([`SimConfig::validate`]), and with a clear error when
+/// the webhook HTTP client cannot be built (pushes never go out without their timeout).
 pub async fn start(listener: TcpListener, config: SimConfig) -> std::io::Result<RunningSim> {
     config
         .validate()
@@ -226,7 +260,8 @@ pub async fn start(listener: TcpListener, config: SimConfig) -> std::io::Result<
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_owned();
-    let sim = Arc::new(Sim::new(config, public_url));
+    let sim = Arc::new(Sim::new(config, public_url)?);
+    sim.sweep_idle_transcripts();
     let router = app(Arc::clone(&sim));
     let until = sim.stop.clone();
     let task = tokio::spawn(async move {
@@ -267,17 +302,25 @@ fn app(sim: Arc<Sim>) -> Router {
             Arc::clone(&sim),
             faults::inject_api_faults,
         ));
-    Router::new()
-        .merge(signed)
+    let pages = Router::new()
         .merge(console::routes())
         .merge(admin::routes())
+        .route_layer(axum::middleware::from_fn(auth::same_origin_writes));
+    Router::new()
+        .merge(signed)
+        .merge(pages)
         .merge(media::routes())
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(sim)
 }
+
+/// The largest request body any route reads (the API, the console, the admin pages): a larger
+/// one is refused with HTTP 413 and code 2005.
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
 async fn not_found(uri: axum::http::Uri) -> impl IntoResponse {
     ApiError::new(Code(404), format!("no such route: {}", uri.path()))

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use udesk_protocol::survey::ShowType;
-use udesk_sim::{config, Faults, KnowledgeBase, SimConfig, Staff, WebhookShape};
+use udesk_sim::{config, Faults, KnowledgeBase, Retention, SimConfig, Staff, WebhookShape};
 
 /// A local stand-in for Udesk's IM service: robot, queue, agents, agent console, webhooks.
 #[derive(Parser, Debug)]
@@ -57,6 +57,16 @@ struct Args {
     /// Survey style in today's shape: text, expression or star.
     #[arg(long, default_value = "star")]
     survey_style: String,
+    /// Newest records kept of each kind (webhook tries, surveys, ratings, closed sessions, …).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    keep_records: u64,
+    /// Newest messages kept in each customer's transcript.
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    keep_messages: u64,
+    /// Seconds after which a customer with no agent session open, and no new message, loses
+    /// their transcript.
+    #[arg(long, default_value_t = 3600.0)]
+    forget_idle_after: f64,
     /// Fault: send every webhook push twice.
     #[arg(long)]
     fault_duplicate_webhooks: bool,
@@ -138,9 +148,17 @@ fn config_from(args: &Args) -> Result<SimConfig, Box<dyn std::error::Error>> {
             timeout_percent: args.fault_timeout_percent,
             timeout_ms: args.fault_timeout_ms,
         },
+        retention: Retention {
+            records: usize::try_from(args.keep_records).unwrap_or(usize::MAX),
+            transcript_messages: usize::try_from(args.keep_messages).unwrap_or(usize::MAX),
+            idle_transcript: seconds("--forget-idle-after", args.forget_idle_after)?,
+        },
         ..SimConfig::default()
     };
     config.webhook_retry.max_attempts = args.webhook_max_attempts.max(1);
+    if config.retention.idle_transcript.is_zero() {
+        return Err("--forget-idle-after must be more than 0 seconds".into());
+    }
     if !matches!(args.survey_style.as_str(), "text" | "expression" | "star") {
         return Err("--survey-style must be text, expression or star".into());
     }

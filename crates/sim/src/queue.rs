@@ -72,16 +72,24 @@ impl Sim {
         if let Some(group) = world.groups.iter_mut().find(|g| g.id == group_id) {
             group.queue.push_back(id);
         }
+        let mut from_robot = false;
         if let Some(customer) = world.customers.get_mut(token) {
             customer.current_session = Some(id);
+            from_robot = std::mem::take(&mut customer.with_robot);
         }
         world.touch();
         tracing::info!(
             customer = token,
             session = id,
             group = group_id,
+            from_robot,
             "customer asks for an agent"
         );
+        // The robot hands over before any agent event (dispatch may push info_appoint at once).
+        if from_robot {
+            let message = self.robot_message(crate::robot::transfer_event(id));
+            self.deliver(&mut world, token, AssignType::Robot, vec![message]);
+        }
         self.dispatch(&mut world);
         Ok(self.session_answer(&world, id))
     }
@@ -142,6 +150,9 @@ impl Sim {
     }
 
     fn robot_session(self: &Arc<Self>, world: &mut World, token: &str) -> CreateSessionResponse {
+        if let Some(customer) = world.customers.get_mut(token) {
+            customer.with_robot = true;
+        }
         let robot = &self.config.knowledge_base.robot;
         let welcome = robot.welcome_message.clone();
         let message = self.robot_message(Content::text(welcome.clone()));
@@ -367,6 +378,7 @@ impl Sim {
         if let Some(s) = world.sessions.get_mut(&session_id) {
             s.state = SessionState::closed(&close_type);
         }
+        world.session_closed(session_id);
         if let Some(customer) = world.customers.get_mut(&session.customer_token) {
             if customer.current_session == Some(session_id) {
                 customer.current_session = None;
@@ -457,6 +469,7 @@ impl Sim {
         if let Some(old) = world.sessions.get_mut(&session_id) {
             old.state = SessionState::closed(&CloseType::Redirect);
         }
+        world.session_closed(session_id);
         if let Some(agent) = session.agent_id.and_then(|id| world.agents.get_mut(&id)) {
             agent.serving.remove(&session_id);
         }

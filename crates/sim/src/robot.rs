@@ -4,9 +4,14 @@
 //! a knowledge-base match gets its entry (question_id, title, answer, gus_list, relate_list,
 //! third_url; small talk has question_id 0); anything else gets the unknow_message with a few
 //! questions the robot does know, in the customer's language.
+//!
+//! When a customer who has been talking to the robot gets an agent session (they asked for one,
+//! e.g. after the transfer offer), the robot says so first with a `robot_transfer` event.
 
 use crate::kb::{asks_for_human, KnowledgeBase, Lang};
+use udesk_protocol::content::{EventData, EventKind};
 use udesk_protocol::robot::{RobotAnswer, Suggestion, ThirdUrl};
+use udesk_protocol::Content;
 
 /// How many known questions the unknown-question answer suggests.
 const SUGGESTIONS: usize = 3;
@@ -44,6 +49,19 @@ pub fn answer(kb: &KnowledgeBase, question: &str) -> RobotAnswer {
             third_url: None,
         },
     }
+}
+
+/// The robot's `robot_transfer` event: it hands the customer over to agent session
+/// `session_id` (pushed with `assign_type: robot`, before the agent's `info_appoint`).
+pub fn transfer_event(session_id: u64) -> Content {
+    Content::Event(
+        EventKind::RobotTransfer,
+        EventData {
+            im_sub_session_id: Some(session_id),
+            auto: Some(true),
+            ..EventData::with_content("正在为您转接人工客服… (Transferring you to an agent…)")
+        },
+    )
 }
 
 fn suggestions(titles: &[String]) -> Vec<Suggestion> {

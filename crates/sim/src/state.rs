@@ -1,8 +1,10 @@
 //! The simulator's world: customers, agent sessions, agents and their queues, transcripts, and
 //! the records tests inspect (surveys, ratings). Plain data behind one mutex in [`crate::Sim`];
 //! the operations that change it live with their role (`queue`, `conversation`, `survey`).
+//! Every record is bounded by [`Retention`] (see [`Ring`]).
 
-use crate::config::{AgentConfig, SimConfig};
+use crate::config::{AgentConfig, Retention, SimConfig};
+use crate::ring::Ring;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,19 +16,26 @@ use udesk_protocol::{AssignType, Content, ReplyMessage};
 pub struct World {
     /// By customer_token (= the Open API `open_api_token`).
     pub customers: BTreeMap<String, Customer>,
-    /// Open API customers created without an `open_api_token`: they exist, but IM cannot reach them.
-    pub tokenless_customers: Vec<Customer>,
+    /// Open API customers created without an `open_api_token`: they exist, but IM cannot reach
+    /// them. The newest [`Retention::records`].
+    pub tokenless_customers: Ring<Customer>,
+    /// Open and closed agent sessions; only the newest [`Retention::records`] closed ones stay.
     pub sessions: BTreeMap<u64, AgentSession>,
+    /// Closed sessions, oldest first: the oldest leaves `sessions` when this is full.
+    closed_sessions: Ring<u64>,
     pub agents: BTreeMap<u64, Agent>,
     pub groups: Vec<Group>,
-    /// By customer_token, oldest first.
-    pub transcripts: HashMap<String, Vec<TranscriptEntry>>,
-    pub surveys: Vec<SurveyRecord>,
-    pub ratings: Vec<RatingRecord>,
-    /// Customer message ids already accepted, with their customer: a resend is not a second message.
-    pub customer_message_ids: HashMap<String, String>,
-    /// Robot answers sent, by message_id, so ratings can be checked against them.
-    pub robot_answers: HashMap<String, RobotAnswerSent>,
+    /// By customer_token, oldest first: the newest [`Retention::transcript_messages`] each,
+    /// dropped when the customer has been idle for [`Retention::idle_transcript`].
+    pub transcripts: HashMap<String, Ring<TranscriptEntry>>,
+    pub surveys: Ring<SurveyRecord>,
+    pub ratings: Ring<RatingRecord>,
+    /// Customer message ids already accepted, with their customer: a resend is not a second
+    /// message.
+    message_ids: HashMap<String, String>,
+    /// The same ids, oldest first: the oldest is forgotten when this is full.
+    message_id_order: Ring<String>,
+    retention: Retention,
     /// Bumped on every change, so the console knows when to redraw.
     pub version: u64,
     next_customer_id: u64,
@@ -38,8 +47,9 @@ impl World {
     pub fn new(config: &SimConfig) -> Self {
         World {
             customers: BTreeMap::new(),
-            tokenless_customers: Vec::new(),
+            tokenless_customers: Ring::new(config.retention.records),
             sessions: BTreeMap::new(),
+            closed_sessions: Ring::new(config.retention.records),
             agents: config
                 .agents
                 .iter()
@@ -65,10 +75,11 @@ impl World {
                 })
                 .collect(),
             transcripts: HashMap::new(),
-            surveys: Vec::new(),
-            ratings: Vec::new(),
-            customer_message_ids: HashMap::new(),
-            robot_answers: HashMap::new(),
+            surveys: Ring::new(config.retention.records),
+            ratings: Ring::new(config.retention.records),
+            message_ids: HashMap::new(),
+            message_id_order: Ring::new(config.retention.records),
+            retention: config.retention.clone(),
             version: 0,
             next_customer_id: 1,
             next_session_id: 1001,
@@ -106,6 +117,7 @@ impl World {
                 anonymous: true,
                 created_at: now_text(),
                 current_session: None,
+                with_robot: false,
             };
             self.customers.insert(token.to_owned(), customer);
             self.touch();
@@ -174,11 +186,70 @@ impl World {
             agent_name: message.agent_name.clone(),
             content: message.content.clone(),
         };
+        let limit = self.retention.transcript_messages;
         self.transcripts
             .entry(customer_token.to_owned())
-            .or_default()
+            .or_insert_with(|| Ring::new(limit))
             .push(entry);
         self.touch();
+    }
+
+    /// Notes that a session closed; the oldest closed session is forgotten when too many are kept.
+    pub fn session_closed(&mut self, session_id: u64) {
+        if let Some(forgotten) = self.closed_sessions.push(session_id) {
+            self.sessions.remove(&forgotten);
+        }
+    }
+
+    /// Who sent customer message `message_id`, while it is remembered: among the newest
+    /// [`Retention::records`] ids of all customers, or still in `customer_token`'s transcript.
+    pub fn message_sender<'a>(
+        &'a self,
+        customer_token: &'a str,
+        message_id: &str,
+    ) -> Option<&'a str> {
+        let in_transcript = || {
+            self.transcripts.get(customer_token).is_some_and(|t| {
+                t.iter()
+                    .any(|e| e.from == Sender::Customer && e.message_id == message_id)
+            })
+        };
+        match self.message_ids.get(message_id) {
+            Some(sender) => Some(sender),
+            None if in_transcript() => Some(customer_token),
+            None => None,
+        }
+    }
+
+    /// Remembers that `customer_token` sent `message_id`, forgetting the oldest id when full.
+    pub fn remember_message(&mut self, message_id: String, customer_token: &str) {
+        if let Some(forgotten) = self.message_id_order.push(message_id.clone()) {
+            self.message_ids.remove(&forgotten);
+        }
+        self.message_ids
+            .insert(message_id, customer_token.to_owned());
+    }
+
+    /// Drops the transcripts of customers with no agent session open whose last message is
+    /// older than [`Retention::idle_transcript`]. Returns how many went.
+    pub fn forget_idle_transcripts(&mut self, now_ms: u64) -> usize {
+        let idle_ms = self.retention.idle_transcript.as_millis() as u64;
+        let idle: Vec<String> = self
+            .transcripts
+            .iter()
+            .filter(|(token, entries)| {
+                let last = entries.last().map_or(0, |e| e.at_ms);
+                now_ms.saturating_sub(last) >= idle_ms && self.current_session(token).is_none()
+            })
+            .map(|(token, _)| token.clone())
+            .collect();
+        for token in &idle {
+            self.transcripts.remove(token);
+        }
+        if !idle.is_empty() {
+            self.touch();
+        }
+        idle.len()
     }
 }
 
@@ -197,6 +268,9 @@ pub struct Customer {
     pub created_at: String,
     /// The open agent session, if any.
     pub current_session: Option<u64>,
+    /// Talking to the robot since their last agent session began: the next one they get starts
+    /// with the robot's `robot_transfer` event.
+    pub with_robot: bool,
 }
 
 /// A conversation with an agent (Udesk's im_sub_session).
@@ -297,13 +371,6 @@ pub struct TranscriptEntry {
     /// `type` + `data`.
     #[serde(flatten)]
     pub content: Content,
-}
-
-/// A robot answer that may be rated.
-#[derive(Clone, Debug)]
-pub struct RobotAnswerSent {
-    pub customer_token: String,
-    pub question_id: i64,
 }
 
 /// A submitted survey.

@@ -5,14 +5,18 @@
 //! the shown style. An option whose `remark_option` is `required` needs a remark (2062). A second
 //! answer for the same session replaces the first.
 //!
-//! A rating must name a robot answer sent to that customer, with its question_id; small talk
-//! (question_id 0) cannot be rated. Rating the same answer again replaces the rating.
+//! A rating must name a robot answer sent to that customer and still in their transcript, with
+//! its question_id; small talk (question_id 0) cannot be rated. Rating the same answer again
+//! replaces the rating.
+//!
+//! Both are kept in bounded buffers (the newest [`crate::Retention::records`] each).
 
 use crate::error::ApiError;
 use crate::state::{now_text, RatingRecord, SessionState, SurveyRecord};
 use crate::Sim;
 use udesk_protocol::robot::RobotEvaluationRequest;
 use udesk_protocol::survey::{RemarkOption, SurveyRequest};
+use udesk_protocol::Content;
 
 impl Sim {
     /// `POST /im_sessions/survey` and `POST /im/sessions/survey`.
@@ -94,31 +98,39 @@ impl Sim {
         if !world.customers.contains_key(token) {
             return Err(ApiError::unknown_customer(token));
         }
-        let sent = world
-            .robot_answers
-            .get(&req.message_id)
-            .filter(|a| a.customer_token == token)
+        // The answer as sent, from the customer's transcript (while it is kept there).
+        let answered = world
+            .transcripts
+            .get(token)
+            .and_then(|t| {
+                t.iter().rev().find_map(|e| match &e.content {
+                    Content::RobotAnswer(answer) if e.message_id == req.message_id => {
+                        Some(answer.question_id)
+                    }
+                    _ => None,
+                })
+            })
             .ok_or_else(|| {
                 ApiError::bad(
                     "message_id",
                     format!(
-                        "no robot answer {} was sent to this customer",
+                        "no robot answer {} was sent to this customer (or it is no longer kept)",
                         req.message_id
                     ),
                 )
             })?;
-        if sent.question_id == 0 {
+        if answered == 0 {
             return Err(ApiError::bad(
                 "question_id",
                 "small talk (question_id 0) cannot be rated",
             ));
         }
-        if sent.question_id != req.question_id {
+        if answered != req.question_id {
             return Err(ApiError::bad(
                 "question_id",
                 format!(
                     "answer {} was to question {}, not {}",
-                    req.message_id, sent.question_id, req.question_id
+                    req.message_id, answered, req.question_id
                 ),
             ));
         }

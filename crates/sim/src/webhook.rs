@@ -4,7 +4,7 @@
 //! most one worker task draining it: a push is retried (same body, same `message_id`s) with
 //! exponential backoff until the receiver answers 2xx within the timeout, and only then does the
 //! next push for that customer go out. Customers do not wait for each other. Every try is recorded
-//! for `GET /admin/webhooks`.
+//! for `GET /admin/webhooks` (the newest [`crate::Retention::records`]).
 //!
 //! With the `messages` shape (today's Udesk) one push carries every message produced together
 //! (e.g. `info_appoint` + `start_session`); with the seed's `message` shape each message is its
@@ -12,6 +12,7 @@
 
 use crate::config::WebhookShape;
 use crate::faults::REORDER_WINDOW;
+use crate::ring::Ring;
 use crate::state::unix_millis;
 use crate::Sim;
 use serde::Serialize;
@@ -70,26 +71,32 @@ pub struct Outbox {
     state: Mutex<OutboxState>,
 }
 
-#[derive(Default)]
 struct OutboxState {
     queues: HashMap<String, VecDeque<Push>>,
     /// Customers whose worker is running.
     draining: HashSet<String>,
-    attempts: Vec<DeliveryAttempt>,
+    attempts: Ring<DeliveryAttempt>,
     next_push_id: u64,
 }
 
 impl Outbox {
-    pub fn new(url: Option<String>, timeout: Duration) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .unwrap_or_default();
-        Outbox {
-            client,
+    /// An outbox keeping the newest `max_attempts_kept` tries. Fails when the HTTP client cannot
+    /// be built: pushes must not go out without the receiver's timeout.
+    pub fn new(
+        url: Option<String>,
+        timeout: Duration,
+        max_attempts_kept: usize,
+    ) -> std::io::Result<Self> {
+        Ok(Outbox {
+            client: client(reqwest::Client::builder(), timeout)?,
             url: Mutex::new(url),
-            state: Mutex::new(OutboxState::default()),
-        }
+            state: Mutex::new(OutboxState {
+                queues: HashMap::new(),
+                draining: HashSet::new(),
+                attempts: Ring::new(max_attempts_kept),
+                next_push_id: 0,
+            }),
+        })
     }
 
     pub fn url(&self) -> Option<String> {
@@ -100,9 +107,10 @@ impl Outbox {
         *lock(&self.url) = url;
     }
 
-    /// Every try so far, oldest first.
-    pub fn attempts(&self) -> Vec<DeliveryAttempt> {
-        lock(&self.state).attempts.clone()
+    /// The tries kept (the newest), oldest first, and how many older ones were forgotten.
+    pub fn attempts(&self) -> (Vec<DeliveryAttempt>, u64) {
+        let state = lock(&self.state);
+        (state.attempts.to_vec(), state.attempts.forgotten())
     }
 
     /// Pushes not yet delivered or given up (waiting, or between retries).
@@ -113,6 +121,14 @@ impl Outbox {
     fn record(&self, attempt: DeliveryAttempt) {
         lock(&self.state).attempts.push(attempt);
     }
+}
+
+/// The webhook HTTP client, with the receiver's timeout; a clear error when it cannot be built.
+fn client(builder: reqwest::ClientBuilder, timeout: Duration) -> std::io::Result<reqwest::Client> {
+    builder.timeout(timeout).build().map_err(|err| {
+        let why = with_causes(&err);
+        std::io::Error::other(format!("cannot build the webhook HTTP client: {why}"))
+    })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -290,9 +306,9 @@ async fn post(
                     sim.config.webhook_timeout.as_millis()
                 )
             } else if e.is_connect() {
-                format!("cannot connect: {e}")
+                format!("cannot connect: {}", without_url(e))
             } else {
-                e.to_string()
+                without_url(e)
             };
             (None, why)
         })?;
@@ -304,6 +320,23 @@ async fn post(
     } else {
         Err((Some(status.as_u16()), format!("HTTP {status}")))
     }
+}
+
+/// A transport error with its causes but without its URL: a receiver's URL may hold a secret
+/// (the relay's does), and these texts are logged and shown on `/admin/webhooks`.
+fn without_url(err: reqwest::Error) -> String {
+    with_causes(&err.without_url())
+}
+
+/// An error and its causes, `: `-separated.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 fn body(shape: WebhookShape, push: &Push) -> serde_json::Value {
@@ -355,5 +388,24 @@ pub(crate) async fn sleep_or_stop(sim: &Sim, duration: Duration) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(duration) => true,
         _ = sim.stop.cancelled() => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_that_cannot_be_built_is_an_error_not_a_client_without_timeout() {
+        // rustls refuses a root certificate that is not one, when the client is built.
+        let broken = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_der(b"not a certificate").unwrap());
+        let err = client(broken, Duration::from_secs(10)).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot build the webhook HTTP client: "),
+            "{err}"
+        );
+        assert!(client(reqwest::Client::builder(), Duration::from_secs(10)).is_ok());
     }
 }

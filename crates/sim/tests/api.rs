@@ -57,6 +57,14 @@ async fn calls_without_a_good_signature_are_refused_with_udesk_codes() {
         20622
     );
 
+    // A timestamp at the edge of i64 is a clock skew, not a dropped connection.
+    let mut far_past = SignedQuery::v2(EMAIL, TOKEN, now(), &nonce());
+    far_past.timestamp = i64::MIN.to_string();
+    assert_eq!(
+        refusal(&raw_get(&sim, &format!("{path}?{}", query_of(&far_past))).await).0,
+        20622
+    );
+
     let mut no_nonce = SignedQuery::v2(EMAIL, TOKEN, now(), "n");
     no_nonce.nonce = None;
     assert_eq!(
@@ -774,16 +782,81 @@ async fn unknown_routes_and_methods_answer_json_not_html() {
         .unwrap();
     assert_eq!(res.status(), 405);
     assert!(res.json::<Value>().await.unwrap()["message"].is_string());
-    // A body over the size limit is refused with a JSON answer, not dropped.
-    let huge = "x".repeat(3 << 20);
+    // A body over the size limit is refused with a JSON answer, not dropped, on every route.
+    for (size, path) in [
+        (3 << 20, sim.signed("/im/messages", "")),
+        (udesk_sim::BODY_LIMIT + 1, sim.signed("/im/messages", "")),
+        (udesk_sim::BODY_LIMIT + 1, sim.url("/console/api/send")),
+        (udesk_sim::BODY_LIMIT + 1, sim.url("/admin/faults")),
+    ] {
+        let huge = "x".repeat(size);
+        let res = sim
+            .http
+            .post(path)
+            .body(format!("{{\"data\": {{\"content\": \"{huge}\"}}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 413, "{size}");
+        assert_eq!(res.json::<Value>().await.unwrap()["code"], 2005);
+    }
+    sim.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn other_web_sites_cannot_drive_the_console_or_admin_pages() {
+    let sim = Sim::demo().await;
+    let own = sim.sim.base_url();
+    for origin in [
+        "https://evil.example",
+        "null",
+        &own.replace("127.0.0.1", "localhost"),
+    ] {
+        let res = sim
+            .http
+            .post(sim.url("/admin/faults"))
+            .header("origin", origin)
+            .header("content-type", "text/plain")
+            .body(r#"{"fail_percent": 100}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{origin}");
+        assert!(res.json::<Value>().await.unwrap()["message"].is_string());
+        let res = sim
+            .http
+            .post(sim.url("/admin/webhook"))
+            .header("origin", origin)
+            .json(&json!({"url": "https://evil.example/steal"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{origin}");
+    }
+    assert_eq!(sim.admin("/admin/faults").await["fail_percent"], 0);
+    // The console page itself (same origin) and tools without an Origin still work.
     let res = sim
         .http
-        .post(sim.signed("/im/messages", ""))
-        .body(format!("{{\"data\": {{\"content\": \"{huge}\"}}}}"))
+        .post(sim.url("/admin/faults"))
+        .header("origin", &own)
+        .json(&json!({"webhook_delay_ms": 1}))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 413);
-    assert_eq!(res.json::<Value>().await.unwrap()["code"], 2005);
+    assert_eq!(res.status(), 200);
+    let (status, _) = sim
+        .control("/admin/faults", json!({"webhook_delay_ms": 2}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(sim.admin("/admin/faults").await["webhook_delay_ms"], 2);
+    // Reading is not guarded: browsers keep other sites from reading the answers anyway.
+    let res = sim
+        .http
+        .get(sim.url("/console/api/state"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     sim.sim.shutdown().await;
 }

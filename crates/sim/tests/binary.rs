@@ -49,6 +49,7 @@ async fn flags_configure_the_simulator_and_sigterm_stops_it() {
         .arg(&agents)
         .args(["--pickup-delay", "0", "--fault-fail-percent", "10"])
         .args(["--fault-duplicate-webhooks", "--survey-style", "expression"])
+        .args(["--keep-records", "2"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -64,44 +65,29 @@ async fn flags_configure_the_simulator_and_sigterm_stops_it() {
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
     let http = reqwest::Client::new();
-    assert_eq!(
-        http.get(format!("{base}/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "ok"
-    );
+    let get = |url: String| {
+        let request = http.get(url);
+        async move { request.send().await.unwrap() }
+    };
+    let post = |url: String, body: Value| {
+        let request = http.post(url).json(&body);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let health = get(format!("{base}/healthz")).await.text().await.unwrap();
+    assert_eq!(health, "ok");
 
-    let faults: Value = http
-        .get(format!("{base}/admin/faults"))
-        .send()
+    let faults: Value = get(format!("{base}/admin/faults"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(faults["fail_percent"], 10);
     assert_eq!(faults["duplicate_webhooks"], true);
-    http.post(format!("{base}/admin/faults"))
-        .json(&json!({"fail_percent": 0}))
-        .send()
-        .await
-        .unwrap();
+    post(format!("{base}/admin/faults"), json!({"fail_percent": 0})).await;
 
     // The demo credentials are refused; the flags' are accepted.
     let demo_signed = format!("{base}/im/sessions?{}", signed_query());
-    let refused: Value = http
-        .post(demo_signed)
-        .json(&json!({"customer_token": "c_bin"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let refused = post(demo_signed, json!({"customer_token": "c_bin"})).await;
     assert_eq!(refused["code"], 2059);
     let sign = |path: &str| {
         let q = udesk_protocol::sign::SignedQuery::v2(
@@ -112,25 +98,13 @@ async fn flags_configure_the_simulator_and_sigterm_stops_it() {
         );
         format!("{base}{path}?{}", common::query_of(&q))
     };
-    let robot: Value = http
-        .post(sign("/im/sessions"))
-        .json(&json!({"customer_token": "c_bin"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let robot = post(sign("/im/sessions"), json!({"customer_token": "c_bin"})).await;
     assert_eq!(robot["assign_info"]["robot_name"], "Flag bot");
-    let agent: Value = http
-        .post(sign("/im/sessions"))
-        .json(&json!({"customer_token": "c_bin", "assign_type": "agent"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let agent = post(
+        sign("/im/sessions"),
+        json!({"customer_token": "c_bin", "assign_type": "agent"}),
+    )
+    .await;
     assert_eq!(agent["code"], 1000, "{agent}");
     assert_eq!(agent["assign_info"]["agent_name"], "Nina");
     assert_eq!(
@@ -138,19 +112,18 @@ async fn flags_configure_the_simulator_and_sigterm_stops_it() {
         "expression"
     );
     // Seed shape, each push twice.
-    let pushes = {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let all = receiver.accepted();
-            if all.len() >= 4 {
-                break all;
-            }
-            assert!(Instant::now() < deadline, "{all:?}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
+    let accepted = || async { receiver.accepted() };
+    let pushes = common::eventually("4 pushes", accepted, |all| all.len() >= 4).await;
     assert!(pushes.iter().all(|p| p.body["message"].is_object()));
     assert_eq!(pushes[0].body, pushes[1].body, "duplicated");
+    // --keep-records: the newest two tries are kept, the others counted.
+    let tries: Value = get(format!("{base}/admin/webhooks"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tries["attempts"].as_array().unwrap().len(), 2, "{tries}");
+    assert!(tries["forgotten"].as_u64().unwrap() >= 2, "{tries}");
 
     let stopping = Instant::now();
     let killed = Command::new("kill")
@@ -191,4 +164,10 @@ fn bad_flags_and_files_are_refused_with_a_message() {
     let out = run(&["--listen", "127.0.0.1:0", "--survey-style", "hearts"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("survey-style"));
+    let out = run(&["--listen", "127.0.0.1:0", "--keep-records", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--keep-records"));
+    let out = run(&["--listen", "127.0.0.1:0", "--forget-idle-after", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--forget-idle-after"));
 }

@@ -1,11 +1,12 @@
 //! The robot end to end: questions over `POST /im/messages`, answers pushed to a real webhook
-//! receiver as `assign_type: robot` robot answers.
+//! receiver as `assign_type: robot` robot answers, and its `robot_transfer` hand-over when the
+//! customer gets an agent.
 
 mod common;
 
-use common::{kinds, Receiver, Sim};
-use serde_json::Value;
-use udesk_sim::{KnowledgeBase, SimConfig};
+use common::{kinds, messages_of, Receiver, Sim};
+use serde_json::{json, Value};
+use udesk_sim::{AgentConfig, GroupConfig, KnowledgeBase, SimConfig, WebhookShape};
 
 /// Asks the robot and returns the data of its (next) answer.
 async fn ask(sim: &Sim, receiver: &Receiver, customer: &str, question: &str) -> Value {
@@ -173,6 +174,216 @@ async fn another_knowledge_base_can_be_loaded_from_a_file() {
     assert_eq!(
         kinds(&receiver.messages_for("c_acme")),
         ["message", "message"]
+    );
+    sim.sim.shutdown().await;
+}
+
+/// The pushes (assign_type, message types) the receiver accepted for `customer`, in order.
+fn pushes_for(receiver: &Receiver, customer: &str) -> Vec<(String, Vec<String>)> {
+    receiver
+        .accepted()
+        .iter()
+        .filter(|r| r.body["customer_token"] == customer)
+        .map(|r| {
+            let assign_type = r.body["assign_type"].as_str().unwrap().to_owned();
+            (assign_type, kinds(&messages_of(&r.body)))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn accepting_the_transfer_offer_hands_over_with_robot_transfer_before_the_agent_events() {
+    for shape in [WebhookShape::Messages, WebhookShape::Message] {
+        let receiver = Receiver::start().await;
+        let sim = Sim::start(SimConfig {
+            webhook_shape: shape,
+            webhook_url: Some(receiver.url()),
+            ..SimConfig::for_tests()
+        })
+        .await;
+        sim.robot_session("c_handover").await;
+        let offer = ask(&sim, &receiver, "c_handover", "转人工").await;
+        assert!(
+            offer["answer"].as_str().unwrap().contains("转人工"),
+            "{offer}"
+        );
+        // The customer accepts: create-session asking for an agent (the scripted agent, at once).
+        let answer = sim.agent_session("c_handover").await;
+        assert_eq!(answer["code"], 1000, "{answer}");
+        let session = answer["assign_info"]["im_sub_session_id"].as_u64().unwrap();
+        let messages = receiver
+            .wait_messages("c_handover", "hand-over and greeting", |m| m.len() >= 5)
+            .await;
+        assert_eq!(
+            kinds(&messages),
+            [
+                "message",
+                "robot_transfer",
+                "info_appoint",
+                "start_session",
+                "message"
+            ],
+            "{shape:?}"
+        );
+        let handover = &messages[1];
+        assert!(
+            handover["data"]["content"]
+                .as_str()
+                .unwrap()
+                .starts_with("正在为您转接人工客服…"),
+            "{handover}"
+        );
+        assert!(handover["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Transferring you to an agent"));
+        assert_eq!(handover["data"]["im_sub_session_id"], session);
+        assert!(handover["message_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()));
+        let parsed: udesk_protocol::ReplyMessage =
+            udesk_protocol::from_value(handover.clone()).unwrap();
+        assert!(matches!(
+            parsed.content,
+            udesk_protocol::Content::Event(udesk_protocol::content::EventKind::RobotTransfer, _)
+        ));
+        // Pushed by the robot, the agent events by the agent.
+        let pushes = pushes_for(&receiver, "c_handover");
+        let by = |kind: &str| {
+            pushes
+                .iter()
+                .find(|(_, kinds)| kinds.iter().any(|k| k == kind))
+                .map(|(assign_type, _)| assign_type.clone())
+                .unwrap()
+        };
+        assert_eq!(by("robot_transfer"), "robot");
+        assert_eq!(by("info_appoint"), "agent");
+        // The transcript has it from the robot, in the same place.
+        let transcript = sim.transcript("c_handover").await;
+        let said: Vec<(&str, &str)> = transcript
+            .iter()
+            .map(|e| (e["from"].as_str().unwrap(), e["type"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            said[..5],
+            [
+                ("robot", "message"),
+                ("customer", "message"),
+                ("robot", "message"),
+                ("robot", "robot_transfer"),
+                ("agent", "info_appoint")
+            ]
+        );
+        sim.sim.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_queued_customer_from_the_robot_hears_robot_transfer_at_once_and_info_appoint_later() {
+    let receiver = Receiver::start().await;
+    let sim = Sim::start(SimConfig {
+        agents: vec![AgentConfig::new(1, "Ann").capacity(1)],
+        groups: vec![GroupConfig::new(1, "Support", &[1])],
+        webhook_url: Some(receiver.url()),
+        ..SimConfig::for_tests()
+    })
+    .await;
+    // Ann is busy with c_first, who came straight to an agent: no robot_transfer for them.
+    let first = sim.agent_session("c_first").await;
+    assert_eq!(first["code"], 1000, "{first}");
+    let first_session = first["assign_info"]["im_sub_session_id"].as_u64().unwrap();
+    receiver
+        .wait_messages("c_first", "agent events", |m| m.len() >= 2)
+        .await;
+    assert_eq!(
+        kinds(&receiver.messages_for("c_first")),
+        ["info_appoint", "start_session"]
+    );
+
+    // c_second talks to the robot (welcome only counts too), then queues behind c_first.
+    sim.robot_session("c_second").await;
+    let queued = sim.agent_session("c_second").await;
+    assert_eq!(queued["code"], 2001, "{queued}");
+    assert_eq!(queued["assign_info"]["count"], 1);
+    let handover = receiver
+        .wait_messages("c_second", "robot_transfer", |m| !m.is_empty())
+        .await;
+    assert_eq!(kinds(&handover), ["robot_transfer"]);
+    // The console's list shows the hand-over's words, not just its type.
+    let console = sim.admin("/console/api/state").await;
+    let row = console["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer_token"] == "c_second")
+        .cloned()
+        .unwrap();
+    assert_eq!(row["status"], "queued");
+    assert!(
+        row["last_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("🤖 [robot_transfer] 正在为您转接人工客服…"),
+        "{row}"
+    );
+    // Asking again while queued is the same session: no second hand-over.
+    assert_eq!(sim.agent_session("c_second").await["code"], 2001);
+    // Ann frees up; c_second is served after the hand-over, in order.
+    let (status, _) = sim
+        .control(
+            "/console/api/close",
+            json!({"im_sub_session_id": first_session}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let messages = receiver
+        .wait_messages("c_second", "agent events", |m| m.len() >= 3)
+        .await;
+    assert_eq!(
+        kinds(&messages),
+        ["robot_transfer", "info_appoint", "start_session"]
+    );
+    let session = messages[2]["im_sub_session_id"].as_u64().unwrap();
+    assert_eq!(messages[0]["data"]["im_sub_session_id"], session);
+
+    // Back to an agent after that session closes, without the robot in between: no hand-over.
+    sim.control("/console/api/close", json!({"im_sub_session_id": session}))
+        .await;
+    let again = sim.agent_session("c_second").await;
+    assert_eq!(again["code"], 1000, "{again}");
+    let messages = receiver
+        .wait_messages("c_second", "second session", |m| m.len() >= 6)
+        .await;
+    assert_eq!(
+        kinds(&messages[3..]),
+        ["close", "info_appoint", "start_session"]
+    );
+    sim.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_agent_online_means_no_hand_over_and_the_robot_keeps_the_customer() {
+    let receiver = Receiver::start().await;
+    let sim = Sim::with_receiver(&receiver).await;
+    sim.robot_session("c_alone").await;
+    ask(&sim, &receiver, "c_alone", "怎么退货").await;
+    // Group 3's only agent is offline: 2002, and the robot says nothing about a transfer.
+    let refused = sim
+        .post(
+            "/im/sessions",
+            json!({"customer_token": "c_alone", "group_id": 3}),
+        )
+        .await;
+    assert_eq!(refused["code"], 2002, "{refused}");
+    // The next (successful) request still gets the hand-over.
+    let served = sim.agent_session("c_alone").await;
+    assert_eq!(served["code"], 1000, "{served}");
+    let messages = receiver
+        .wait_messages("c_alone", "hand-over", |m| m.len() >= 4)
+        .await;
+    assert_eq!(
+        kinds(&messages[..4]),
+        ["message", "robot_transfer", "info_appoint", "start_session"]
     );
     sim.sim.shutdown().await;
 }

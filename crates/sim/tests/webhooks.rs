@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{kinds, messages_of, nonce, Receiver, Reply, Sim};
+use common::{eventually, kinds, messages_of, nonce, Receiver, Reply, Sim};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use udesk_sim::{Faults, RetryPolicy, SimConfig, WebhookShape};
@@ -218,17 +218,41 @@ async fn a_push_out_of_tries_is_given_up_visibly_and_later_pushes_go_on() {
 }
 
 #[tokio::test]
+async fn a_failed_push_is_recorded_without_the_secret_webhook_url() {
+    // The receiver's URL holds its secret (the relay's is `/webhooks/udesk/<secret>`).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/webhooks/udesk/hook-secret-123",
+        closed.local_addr().unwrap()
+    );
+    drop(closed);
+    let sim = Sim::start(SimConfig {
+        webhook_url: Some(url),
+        webhook_retry: RetryPolicy {
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(10),
+            max_attempts: 1,
+        },
+        ..SimConfig::for_tests()
+    })
+    .await;
+    sim.robot_session("c_secret").await;
+    sim.say("c_secret", None, "你好").await;
+    let attempts = eventually("a try", || sim.webhook_attempts(), |a| !a.is_empty()).await;
+    assert_eq!(attempts[0]["outcome"], "gave_up");
+    let error = attempts[0]["error"].as_str().unwrap();
+    assert!(error.contains("connect"), "{error}");
+    assert!(!error.contains("hook-secret-123"), "{error}");
+    sim.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn without_a_webhook_url_replies_are_recorded_and_the_url_can_be_set_later() {
     let receiver = Receiver::start().await;
     let sim = Sim::demo().await;
     sim.robot_session("c_later").await;
     sim.say("c_later", None, "你好").await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while sim.webhook_attempts().await.is_empty() {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let attempts = sim.webhook_attempts().await;
+    let attempts = eventually("a try", || sim.webhook_attempts(), |a| !a.is_empty()).await;
     assert_eq!(attempts[0]["outcome"], "not_sent");
     let (status, _) = sim
         .control("/admin/webhook", json!({"url": "ftp://nope"}))
@@ -495,11 +519,8 @@ async fn shutdown_stops_retrying_pushes_promptly() {
     .await;
     sim.robot_session("c_stop").await;
     sim.say("c_stop", None, "你好").await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while receiver.all().is_empty() {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let received = || async { receiver.all() };
+    eventually("a first try", received, |all| !all.is_empty()).await;
     assert_eq!(
         sim.admin("/admin/webhooks").await["pending"],
         1,

@@ -18,7 +18,7 @@ mod redis;
 mod sqlite;
 
 pub(crate) use self::redis::decode_notification;
-pub use self::redis::{Durability, RedisFeed, RedisStore};
+pub use self::redis::{redacted_url, Durability, RedisFeed, RedisStore};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
@@ -52,11 +52,12 @@ pub struct Retention {
 impl Retention {
     pub fn days(days: u64, max_count: u64) -> Retention {
         const DAY_MS: u64 = 24 * 3600 * 1000;
+        // Saturating: `--retention-days` is any u64 (a huge one means "keep everything").
         Retention {
-            max_age_ms: days.max(1) * DAY_MS,
+            max_age_ms: days.max(1).saturating_mul(DAY_MS),
             max_count,
             // Svix retries for ~27 h, Stripe for 3 days: a week covers Udesk's retries.
-            dedupe_ms: days.max(7) * DAY_MS,
+            dedupe_ms: days.max(7).saturating_mul(DAY_MS),
         }
     }
 }
@@ -217,4 +218,24 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_in_days_keeps_a_week_of_dedupe_and_saturates() {
+        let r = Retention::days(30, 1000);
+        assert_eq!(r.max_age_ms, 30 * 24 * 3600 * 1000);
+        assert_eq!(Retention::days(1, 0).dedupe_ms, 7 * 24 * 3600 * 1000);
+        let forever = Retention::days(u64::MAX, 0);
+        assert_eq!(
+            (forever.max_age_ms, forever.dedupe_ms),
+            (u64::MAX, u64::MAX)
+        );
+        // Nothing is ever old enough to prune.
+        let store = MemoryStore::new(forever);
+        assert_eq!(store.prune(now_ms()).unwrap(), 0);
+    }
 }

@@ -193,6 +193,20 @@ fn decode_members(
         .collect()
 }
 
+/// `url` with its password replaced by `***`, for messages and logs.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split_once(':').map_or("", |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 impl RedisStore {
     /// Connects to `url` (`redis://[user:password@]HOST:PORT[/DB]`) and checks it answers.
     pub fn open(url: &str, retention: Retention) -> Result<RedisStore, StoreError> {
@@ -505,6 +519,16 @@ impl Store for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_shown_urls() {
+        assert_eq!(
+            redacted_url("redis://relay:hunter2@10.0.0.5:6379/2"),
+            "redis://relay:***@10.0.0.5:6379/2"
+        );
+        assert_eq!(redacted_url("redis://:pw@h:1"), "redis://:***@h:1");
+        assert_eq!(redacted_url("redis://h:6379"), "redis://h:6379");
+    }
 
     #[test]
     fn members_and_notifications_round_trip() {

@@ -1,5 +1,7 @@
 //! Helpers shared by the relay's integration tests: a relay on 127.0.0.1:0 with a real SQLite
-//! file in a temporary directory, a visitor, webhook pushes and an SSE reader.
+//! file in a temporary directory (or the real binary, [`RelayProcess`]), its HTTP API as
+//! browsers and Udesk use it ([`Api`]: visitors, widget calls, webhook pushes, metrics), webhook
+//! bodies and an SSE reader ([`EventStream`]).
 #![allow(dead_code)]
 
 pub mod redis;
@@ -13,17 +15,26 @@ use std::pin::Pin;
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
-use udesk_protocol::relay::{StreamMessage, VisitorResponse};
+use udesk_protocol::relay::{StreamMessage, StreamReset, VisitorResponse};
 use udesk_relay::{Config, RunningRelay};
+use udesk_sim::SimConfig;
 
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 pub const IDENTITY_SECRET: &str = "test-identity-secret";
 
-/// A relay under test and what it needs to stay alive.
+/// A relay under test and what it needs to stay alive. Its HTTP API is [`Api`] (by `Deref`).
 pub struct TestRelay {
     pub relay: RunningRelay,
-    pub client: reqwest::Client,
+    pub api: Api,
     pub dir: TempDir,
+}
+
+impl std::ops::Deref for TestRelay {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 /// The flags every test relay gets; `extra` adds more.
@@ -64,29 +75,77 @@ pub async fn start(extra: &[&str]) -> TestRelay {
 /// Starts a relay whose files live in `dir`.
 pub async fn start_in(dir: TempDir, extra: &[&str]) -> TestRelay {
     let config = config(&dir, extra);
-    start_config(dir, config).await
+    start_config(dir, config, SimConfig::default()).await
 }
 
 /// Starts a relay on the store `store` (e.g. a shared `redis://…`).
 pub async fn start_on(store: &str, extra: &[&str]) -> TestRelay {
     let dir = tempfile::tempdir().unwrap();
     let config = config_with_store(&dir, store, extra);
-    start_config(dir, config).await
+    start_config(dir, config, SimConfig::default()).await
 }
 
-async fn start_config(dir: TempDir, config: Config) -> TestRelay {
+/// Starts a relay that embeds a simulator with `sim`'s setup.
+pub async fn start_with_sim(sim: SimConfig, extra: &[&str]) -> TestRelay {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir, extra);
+    start_config(dir, config, sim).await
+}
+
+async fn start_config(dir: TempDir, config: Config, sim: SimConfig) -> TestRelay {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = udesk_relay::start(config, listener).await.unwrap();
-    TestRelay {
-        relay,
-        client: reqwest::Client::new(),
-        dir,
-    }
+    let relay = udesk_relay::start_with_sim(config, listener, sim)
+        .await
+        .unwrap();
+    let api = Api::new(relay.base_url());
+    TestRelay { relay, api, dir }
 }
 
 impl TestRelay {
+    /// POSTs to the upstream simulator's console or admin routes; asserts success.
+    pub async fn sim_post(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.relay.upstream_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    /// GETs one of the upstream simulator's console or admin routes.
+    pub async fn sim_get(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.relay.upstream_url);
+        self.client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// A relay's HTTP API as browsers and Udesk use it, by base URL: a relay in this process or the
+/// real binary in its own.
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: String) -> Api {
+        Api {
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.relay.base_url())
+        format!("{}{path}", self.base)
     }
 
     /// A new anonymous visitor.
@@ -101,6 +160,42 @@ impl TestRelay {
         response.json().await.unwrap()
     }
 
+    /// A widget call: POSTs `body` to `path` with `token` as bearer.
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A widget GET with `token` as bearer.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
+    /// The value of one metric line (`name` includes its labels), panicking when absent.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self.metrics().await;
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+    }
+
     /// POSTs a webhook body (as Udesk would) and returns the status.
     pub async fn push(&self, body: &Value) -> reqwest::StatusCode {
         self.client
@@ -112,17 +207,28 @@ impl TestRelay {
             .status()
     }
 
+    /// `GET /v1/events?token=…`, the answer as it comes (for status and raw-body checks).
+    pub async fn raw_stream(&self, token: &str) -> reqwest::Response {
+        let url = format!("{}?token={token}", self.url("/v1/events"));
+        self.client.get(url).send().await.unwrap()
+    }
+
     /// Opens the event stream; `resume` goes in the `Last-Event-ID` header or the query.
     pub async fn stream(&self, token: &str, resume: Resume) -> EventStream {
         let mut url = format!("{}?token={token}", self.url("/v1/events"));
         let mut request = self.client.get(&url);
-        match resume {
-            Resume::Fresh => {}
-            Resume::Header(id) => request = request.header("Last-Event-ID", id.to_string()),
-            Resume::Query(id) => {
-                url.push_str(&format!("&last_event_id={id}"));
-                request = self.client.get(&url);
-            }
+        let (header, query) = match resume {
+            Resume::Fresh => (None, None),
+            Resume::Header(id) => (Some(id), None),
+            Resume::Query(id) => (None, Some(id)),
+            Resume::Both { header, query } => (Some(header), Some(query)),
+        };
+        if let Some(id) = query {
+            url.push_str(&format!("&last_event_id={id}"));
+            request = self.client.get(&url);
+        }
+        if let Some(id) = header {
+            request = request.header("Last-Event-ID", id.to_string());
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200, "stream refused");
@@ -141,6 +247,11 @@ pub enum Resume {
     Fresh,
     Header(u64),
     Query(u64),
+    /// A browser's reconnect after a page load: the page's URL still has its query id.
+    Both {
+        header: u64,
+        query: u64,
+    },
 }
 
 pub type Inner =
@@ -186,6 +297,38 @@ impl EventStream {
         message
     }
 
+    /// The next event, which must be a `reset`.
+    pub async fn reset(&mut self) -> StreamReset {
+        let event = self
+            .next_within(Duration::from_secs(5))
+            .await
+            .expect("no reset within 5 s");
+        assert_eq!(event.event, "reset", "expected a reset, got {event:?}");
+        serde_json::from_str(&event.data).unwrap()
+    }
+
+    /// The next message that `wanted` accepts (other events are skipped), within `wait`.
+    pub async fn until(
+        &mut self,
+        wait: Duration,
+        wanted: impl Fn(&StreamMessage) -> bool,
+    ) -> StreamMessage {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let event = self
+                .next_within(left)
+                .await
+                .expect("the expected event did not arrive");
+            if event.event == "message" {
+                let message: StreamMessage = udesk_protocol::from_str(&event.data).unwrap();
+                if wanted(&message) {
+                    return message;
+                }
+            }
+        }
+    }
+
     /// The next `n` messages' Udesk message_ids.
     pub async fn message_ids(&mut self, n: usize) -> Vec<String> {
         let mut ids = Vec::new();
@@ -193,6 +336,19 @@ impl EventStream {
             ids.push(self.message().await.message.message_id);
         }
         ids
+    }
+
+    /// Whether the stream ends within `wait` (events before the end are skipped).
+    pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.0.next()).await {
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(err))) => panic!("stream error: {err}"),
+                Ok(None) => return true,
+                Err(_) => return false,
+            }
+        }
     }
 
     /// Asserts nothing more arrives within `wait`.
@@ -245,6 +401,11 @@ pub struct RelayProcess {
 }
 
 impl RelayProcess {
+    /// Its HTTP API.
+    pub fn api(&self) -> Api {
+        Api::new(self.base_url.clone())
+    }
+
     /// Starts the binary with `args` and waits for its `listening on` line.
     pub async fn spawn(args: &[String]) -> RelayProcess {
         use tokio::io::{AsyncBufReadExt, BufReader};

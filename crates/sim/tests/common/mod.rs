@@ -197,18 +197,7 @@ impl Sim {
         what: &str,
         check: impl Fn(&[Value]) -> bool,
     ) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let t = self.transcript(customer).await;
-            if check(&t) {
-                return t;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}: {t:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        eventually(what, || self.transcript(customer), |t| check(t)).await
     }
 
     pub async fn webhook_attempts(&self) -> Vec<Value> {
@@ -220,27 +209,20 @@ impl Sim {
 
     /// Waits until the customer's current or last agent session is in `state`, and returns its id.
     pub async fn wait_session_state(&self, customer: &str, state: &str) -> u64 {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
+        let last_session = || async {
             let sessions = self.admin("/admin/sessions").await;
-            let last = sessions
+            sessions
                 .as_array()
                 .unwrap()
                 .iter()
                 .rev()
                 .find(|s| s["customer_token"] == customer)
-                .cloned();
-            if let Some(s) = &last {
-                if s["state"]["state"] == state {
-                    return s["id"].as_u64().unwrap();
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {customer} to be {state}: {last:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+                .cloned()
+        };
+        let what = format!("{customer} to be {state}");
+        let in_state = |s: &Option<Value>| s.as_ref().is_some_and(|s| s["state"]["state"] == state);
+        let session = eventually(&what, last_session, in_state).await;
+        session.and_then(|s| s["id"].as_u64()).unwrap()
     }
 }
 
@@ -353,18 +335,8 @@ impl Receiver {
         what: &str,
         check: impl Fn(&[Value]) -> bool,
     ) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let messages = self.messages_for(customer);
-            if check(&messages) {
-                return messages;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; got {messages:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let messages = || async { self.messages_for(customer) };
+        eventually(what, messages, |m| check(m)).await
     }
 }
 
@@ -402,4 +374,25 @@ pub fn kinds(messages: &[Value]) -> Vec<String> {
         .iter()
         .map(|m| m["type"].as_str().unwrap_or_default().to_owned())
         .collect()
+}
+
+/// Fetches with `fetch` every 10 ms until `check` holds (then returns what was fetched),
+/// failing the test after 5 s with `what` and the last value.
+pub async fn eventually<T: std::fmt::Debug, F: std::future::Future<Output = T>>(
+    what: &str,
+    mut fetch: impl FnMut() -> F,
+    check: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let value = fetch().await;
+        if check(&value) {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; got {value:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
