@@ -478,12 +478,15 @@ function tempDirFor(prefix: string): string {
 }
 
 /** Another visitor, straight through the relay's API (no browser): used to fill a queue. */
-export async function otherVisitorAsksForAgent(relay: Relay): Promise<{ customerToken: string; answer: any }> {
+export async function otherVisitorAsksForAgent(
+  relay: Relay,
+  request: Record<string, unknown> = {},
+): Promise<{ customerToken: string; answer: any }> {
   const visitor = await json(`${relay.url}/v1/visitor`, { method: 'POST', body: '{}' });
   const answer = await json(`${relay.url}/v1/sessions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${visitor.token}` },
-    body: JSON.stringify({ assign_type: 'agent' }),
+    body: JSON.stringify({ assign_type: 'agent', ...request }),
   });
   return { customerToken: visitor.customer_token, answer };
 }
