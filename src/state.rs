@@ -290,9 +290,14 @@ impl Conversation {
     /// Takes in what another tab of the same site saved, so that two open tabs show one
     /// conversation: entries this tab lacks are added where the other tab has them, an entry
     /// changed there (a send that went out, a rating) takes the newer revision, and the visitor,
-    /// session and unread count follow whichever tab saved last. Returns whether anything changed.
+    /// session and unread count follow whichever tab saved last. The stream resumes after the
+    /// later event of the two, unless the newer save is another customer's (`identify()` in that
+    /// tab): its events are numbered anew. Returns whether anything changed.
     pub fn merge(&mut self, other: Conversation) -> bool {
         let before = self.clone();
+        let customer = |c: &Conversation| c.visitor.as_ref().map(|v| v.customer_token.clone());
+        let same_customer =
+            customer(self) == customer(&other) || self.visitor.is_none() || other.visitor.is_none();
         let mut anchor: Option<usize> = None;
         for theirs in other.entries {
             match self.entries.iter().position(|e| e.key == theirs.key) {
@@ -309,8 +314,12 @@ impl Conversation {
                 }
             }
         }
-        self.last_event_id = self.last_event_id.max(other.last_event_id);
         self.next_local = self.next_local.max(other.next_local);
+        if same_customer {
+            self.last_event_id = self.last_event_id.max(other.last_event_id);
+        } else if other.saved_at > self.saved_at {
+            self.last_event_id = other.last_event_id;
+        }
         if other.saved_at > self.saved_at {
             self.visitor = other.visitor;
             self.session = other.session;
@@ -1514,6 +1523,35 @@ pub(crate) mod tests {
         old.session = Session::default();
         a.merge(old);
         assert_eq!(a.session.phase, Phase::Queued);
+    }
+
+    #[test]
+    fn another_tabs_new_customer_resumes_the_stream_from_its_start() {
+        let mut leader = Conversation::default();
+        leader.set_visitor(visitor("c1"), 0);
+        leader.apply(text(12, "m12", "old customer's"), true);
+        leader.saved_at = 10;
+        // identify() in another tab named another user: that customer's events start at 1.
+        let mut other = Conversation::restore(&leader.to_saved_json(10)).unwrap();
+        other.set_visitor(visitor("c2"), 20);
+        assert!(leader.merge(Conversation::from_saved(&other.to_saved_json(20)).unwrap()));
+        assert_eq!(leader.visitor.as_ref().unwrap().customer_token, "c2");
+        assert_eq!(
+            leader.last_event_id, 0,
+            "no event of the new customer is skipped"
+        );
+        // An older save of the old customer does not move it back.
+        let mut stale = Conversation::restore(&leader.to_saved_json(20)).unwrap();
+        stale.set_visitor(visitor("c1"), 5);
+        stale.last_event_id = 12;
+        stale.saved_at = 5;
+        leader.merge(stale);
+        assert_eq!(leader.last_event_id, 0);
+        // The same customer's saves still resume after the later event.
+        let mut ahead = leader.clone();
+        ahead.apply(text(3, "n3", "new customer's"), true);
+        leader.merge(Conversation::from_saved(&ahead.to_saved_json(30)).unwrap());
+        assert_eq!(leader.last_event_id, 3);
     }
 
     #[test]
