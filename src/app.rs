@@ -6,6 +6,11 @@
 //! with retry under the same message id, the event stream with reconnection, queue polling,
 //! persistence to `localStorage`, the unread title, and the events embed.js forwards to the host
 //! page's listeners.
+//!
+//! Tabs: only one tab of a site holds the event stream (see [`crate::tabs`]). The others follow
+//! it: they apply the events it forwards (so their transcript, live region, host-page events and
+//! connection banner behave as with a stream of their own) and merge what it saves. The leader
+//! counts unread messages for all tabs; a tab that shows the transcript marks them read.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -26,6 +31,7 @@ use crate::events::{Stream, StreamEvent};
 use crate::i18n::{Locale, Texts};
 use crate::schedule::{QueuePoll, Reconnect};
 use crate::state::{Author, Body, Conversation, Phase, SessionOutcome};
+use crate::tabs::Tabs;
 
 /// The event stream's state, as the visitor sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +44,42 @@ pub enum Connection {
     Reconnecting,
     /// The browser gave up; the widget reconnects after a backoff.
     Offline,
+}
+
+impl Connection {
+    /// Its one-letter name on the tabs' channel.
+    fn code(self) -> char {
+        match self {
+            Connection::Idle => 'i',
+            Connection::Connecting => 'c',
+            Connection::Open => 'o',
+            Connection::Reconnecting => 'r',
+            Connection::Offline => 'x',
+        }
+    }
+
+    fn from_code(code: char) -> Option<Connection> {
+        [
+            Connection::Idle,
+            Connection::Connecting,
+            Connection::Open,
+            Connection::Reconnecting,
+            Connection::Offline,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
+}
+
+/// This tab's part in the one event stream of the site (see [`crate::tabs`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Streams by itself: no Web Locks in this browser, or the lock could not be had.
+    Alone,
+    /// Another tab holds the stream; this one applies what it forwards.
+    Follower,
+    /// Holds the stream and forwards it to the other tabs.
+    Leader,
 }
 
 /// Browser objects and bookkeeping that are not reactive.
@@ -62,6 +104,11 @@ struct Inner {
     focus_on_open: bool,
     /// The `storage` listener that merges what other tabs save.
     other_tabs: Option<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::StorageEvent)>>,
+    role: Role,
+    /// The lock and channel shared with the other tabs (none when streaming alone).
+    tabs: Option<Tabs>,
+    /// The `visibilitychange` listener behind [`Chat::visible`].
+    visibility: Option<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>>,
 }
 
 /// The widget's handle; cheap to copy into every closure.
@@ -81,6 +128,9 @@ pub struct Chat {
     pub announcement: RwSignal<String>,
     /// The launcher, which gets the focus back when the panel closes.
     pub launcher: NodeRef<leptos::html::Button>,
+    /// The page is in view (not a background tab): with the panel open, the visitor sees the
+    /// transcript.
+    visible: RwSignal<bool>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -107,6 +157,7 @@ impl Chat {
             lightbox: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
             launcher: NodeRef::new(),
+            visible: RwSignal::new(!browser::page_hidden()),
             inner: StoredValue::new_local(Inner {
                 config,
                 api,
@@ -123,6 +174,9 @@ impl Chat {
                 page_title: None,
                 focus_on_open: false,
                 other_tabs: None,
+                role: Role::Alone,
+                tabs: None,
+                visibility: None,
             }),
         };
         chat.install_effects();
@@ -153,7 +207,16 @@ impl Chat {
         self.inner.try_with_value(|i| i.unmounted).unwrap_or(true)
     }
 
-    /// Persistence, the unread title and the `unread` / `session` events.
+    fn role(&self) -> Role {
+        self.inner.try_with_value(|i| i.role).unwrap_or(Role::Alone)
+    }
+
+    /// Whether the visitor sees the transcript in this tab now.
+    fn shows_transcript(&self) -> bool {
+        self.open.get_untracked() && self.visible.get_untracked()
+    }
+
+    /// Persistence, the unread title, marking read, and the `unread` / `session` events.
     fn install_effects(self) {
         let key = self.inner.with_value(|i| i.storage_key.clone());
         Effect::new(move |_| {
@@ -163,10 +226,18 @@ impl Chat {
             // Not a change to show: no signal update (that would save again).
             self.conv.update_untracked(|c| c.saved_at = now);
         });
+        // What the visitor sees is read, also what another tab counted (in a background tab the
+        // count stays, for the tab strip's title and for the other tabs).
+        Effect::new(move |_| {
+            let shown = self.open.get() && self.visible.get();
+            if shown && self.conv.with(|c| c.unread > 0) {
+                self.conv.update(Conversation::mark_read);
+            }
+        });
         Effect::new(move |previous: Option<u32>| {
             let unread = self.conv.with(|c| c.unread);
-            let open = self.open.get();
-            self.show_unread_in_title(if open { 0 } else { unread });
+            let shown = self.open.get() && self.visible.get();
+            self.show_unread_in_title(if shown { 0 } else { unread });
             if previous.is_some_and(|p| p != unread) || (previous.is_none() && unread > 0) {
                 self.emit("unread", Object::new().set("count", unread.into()).value());
             }
@@ -219,6 +290,8 @@ impl Chat {
     /// panel closed), and open the panel when the page asked for it.
     pub fn boot(self) {
         self.follow_other_tabs();
+        self.follow_visibility();
+        self.join_tabs();
         let known = self.conv.with_untracked(|c| c.visitor.is_some());
         if known {
             spawn_local(async move {
@@ -264,6 +337,111 @@ impl Chat {
         self.inner.update_value(|i| i.other_tabs = Some(listener));
     }
 
+    /// Keeps [`Chat::visible`] in step with the page's visibility.
+    fn follow_visibility(self) {
+        use wasm_bindgen::JsCast;
+        let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
+            move |_: web_sys::Event| {
+                if !self.is_unmounted() {
+                    self.visible.set(!browser::page_hidden());
+                }
+            },
+        );
+        if let Some(document) = browser::window().document() {
+            let _ = document.add_event_listener_with_callback(
+                "visibilitychange",
+                listener.as_ref().unchecked_ref(),
+            );
+        }
+        self.inner.update_value(|i| i.visibility = Some(listener));
+    }
+
+    /// Asks to hold the site's one event stream; until granted, this tab follows the tab that
+    /// holds it. Without Web Locks every tab streams by itself.
+    fn join_tabs(self) {
+        let name = self
+            .inner
+            .with_value(|i| [i.storage_key.as_str(), ":stream"].concat());
+        let tabs = Tabs::join(
+            &name,
+            move || self.lead(),
+            move || self.stream_alone(),
+            move |news| self.on_tab_news(&news),
+        );
+        if let Some(tabs) = tabs {
+            // The leader answers with its connection state.
+            tabs.post("?");
+            self.inner.update_value(|i| {
+                i.role = Role::Follower;
+                i.tabs = Some(tabs);
+            });
+        }
+    }
+
+    /// This tab was granted the stream (the first tab, or the leader went away): it opens the
+    /// stream where the saved conversation left off.
+    fn lead(self) {
+        if self.is_unmounted() {
+            return;
+        }
+        self.inner.update_value(|i| i.role = Role::Leader);
+        self.connect_stream();
+        self.tell_tabs_connection();
+    }
+
+    fn stream_alone(self) {
+        if self.is_unmounted() {
+            return;
+        }
+        self.inner.update_value(|i| {
+            i.role = Role::Alone;
+            i.tabs = None;
+        });
+        self.connect_stream();
+    }
+
+    /// What other tabs post: `m` + `1`/`0` (seen in the leader's tab) + a stream message's data,
+    /// `s` + the leader's connection state, `?` (a new tab asks for that state).
+    fn on_tab_news(self, news: &str) {
+        if self.is_unmounted() {
+            return;
+        }
+        let role = self.role();
+        if let (Some(data), Role::Follower) = (news.strip_prefix('m'), role) {
+            let seen = data.starts_with('1');
+            match reader::parse(data.get(1..).unwrap_or_default(), reader::stream_message) {
+                Ok(message) => self.on_message(message, seen),
+                Err(e) => browser::warn(&format!("unreadable message from another tab: {e}")),
+            }
+        } else if let (Some(state), Role::Follower) = (news.strip_prefix('s'), role) {
+            if let Some(state) = state.chars().next().and_then(Connection::from_code) {
+                self.connection.set(state);
+            }
+        } else if news == "?" && role == Role::Leader {
+            self.tell_tabs_connection();
+        }
+    }
+
+    /// Posts to the other tabs, when this tab leads them.
+    fn tell_tabs(&self, news: &str) {
+        self.inner.with_value(|i| {
+            if let (Role::Leader, Some(tabs)) = (i.role, &i.tabs) {
+                tabs.post(news);
+            }
+        });
+    }
+
+    fn tell_tabs_connection(&self) {
+        let code = self.connection.get_untracked().code();
+        self.tell_tabs(&['s', code].iter().collect::<String>());
+    }
+
+    /// Sets the stream's state, here and in the tabs that follow this one.
+    fn set_connection(&self, state: Connection) {
+        self.connection.set(state);
+        self.tell_tabs_connection();
+    }
+
     fn token(&self) -> Option<String> {
         self.conv
             .with_untracked(|c| c.visitor.as_ref().map(|v| v.token.clone()))
@@ -275,9 +453,18 @@ impl Chat {
         self.inner.update_value(|i| {
             i.unmounted = true;
             i.stream = None;
+            // Gives the stream to another tab.
+            i.tabs = None;
+            let window = browser::window();
             if let Some(listener) = i.other_tabs.take() {
-                let _ = browser::window().remove_event_listener_with_callback(
+                let _ = window.remove_event_listener_with_callback(
                     "storage",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+            if let (Some(listener), Some(document)) = (i.visibility.take(), window.document()) {
+                let _ = document.remove_event_listener_with_callback(
+                    "visibilitychange",
                     listener.as_ref().unchecked_ref(),
                 );
             }
@@ -712,9 +899,10 @@ impl Chat {
 
     // ---- stream ----------------------------------------------------------------------------
 
-    /// (Re)opens the event stream with the current token, resuming after the last event.
+    /// (Re)opens the event stream with the current token, resuming after the last event; not in a
+    /// tab that follows another tab's stream.
     fn connect_stream(self) {
-        if self.is_unmounted() {
+        if self.is_unmounted() || self.role() == Role::Follower {
             return;
         }
         let (token, last) = self
@@ -729,14 +917,14 @@ impl Chat {
         }
         let url = events_url(self.api().base(), &token, last);
         self.inner.update_value(|i| i.stream = None);
-        self.connection.set(Connection::Connecting);
+        self.set_connection(Connection::Connecting);
         match Stream::open(&url, move |event| self.on_stream(event)) {
             Ok(stream) => self.inner.update_value(|i| {
                 i.stream = Some(stream);
                 i.stream_token = Some(token);
             }),
             Err(_) => {
-                self.connection.set(Connection::Offline);
+                self.set_connection(Connection::Offline);
                 self.schedule_reconnect();
             }
         }
@@ -746,31 +934,38 @@ impl Chat {
         match event {
             StreamEvent::Open => {
                 let was = self.connection.get_untracked();
-                self.connection.set(Connection::Open);
+                self.set_connection(Connection::Open);
                 self.inner.update_value(|i| i.reconnect.reset());
                 if matches!(was, Connection::Reconnecting | Connection::Offline) {
                     self.resend_failed();
                 }
             }
             StreamEvent::Message(data) => match reader::parse(&data, reader::stream_message) {
-                Ok(message) => self.on_message(message),
+                Ok(message) => {
+                    // The leader counts unread messages for every tab; followers apply the
+                    // same count, so that all tabs save the same conversation.
+                    let seen = self.shows_transcript();
+                    let flag = if seen { "m1" } else { "m0" };
+                    self.tell_tabs(&[flag, &data].concat());
+                    self.on_message(message, seen);
+                }
                 Err(e) => browser::warn(&format!("unreadable stream message: {e}")),
             },
             StreamEvent::Reset(data) => match reader::parse(&data, reader::stream_reset) {
                 Ok(reset) => self.conv.update(|c| c.reset(reset, now_ms())),
                 Err(e) => browser::warn(&format!("unreadable stream reset: {e}")),
             },
-            StreamEvent::Reconnecting => self.connection.set(Connection::Reconnecting),
+            StreamEvent::Reconnecting => self.set_connection(Connection::Reconnecting),
             StreamEvent::Closed => {
-                self.connection.set(Connection::Offline);
+                self.set_connection(Connection::Offline);
                 self.schedule_reconnect();
             }
         }
     }
 
-    fn on_message(self, message: StreamMessage) {
-        let open = self.open.get_untracked();
-        let Some(applied) = self.conv.try_update(|c| c.apply(message, open)).flatten() else {
+    /// Applies a stream message (this tab's or the leader's); `seen` = it does not count as unread.
+    fn on_message(self, message: StreamMessage, seen: bool) {
+        let Some(applied) = self.conv.try_update(|c| c.apply(message, seen)).flatten() else {
             return;
         };
         let texts = self.locale.get_untracked().texts();
@@ -797,7 +992,8 @@ impl Chat {
         if applied.notable {
             self.announcement.set(texts.announce(&from, &preview));
         }
-        if applied.assigned {
+        // One tab asks for the session's details; the others merge what it saves.
+        if applied.assigned && self.role() != Role::Follower {
             self.sync_assigned_session();
         }
         self.emit(

@@ -17,6 +17,11 @@ pub fn local_offset_minutes(epoch_ms: i64) -> i64 {
     -(date.get_timezone_offset() as i64)
 }
 
+/// Whether the page is out of view (a background tab, a minimised window).
+pub fn page_hidden() -> bool {
+    window().document().is_some_and(|d| d.hidden())
+}
+
 /// Resolves after `ms` milliseconds.
 pub async fn sleep(ms: u32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

@@ -24,7 +24,8 @@
 //! The browser side (wasm32 only):
 //! - `embed`: what embed.js calls (`mount`, and the `WidgetHandle` behind `window.UdeskChat`).
 //! - `app`: the controller that drives the state with the relay (signals, effects, tasks).
-//! - `events`: the SSE stream. `browser`: time, timers, localStorage, console.
+//! - `events`: the SSE stream. `tabs`: one stream per browser (a Web Locks leader tab that
+//!   forwards it to the other tabs). `browser`: time, timers, localStorage, console.
 //! - `components`: the Leptos components (launcher, panel, header, banners, transcript, robot
 //!   answer, survey card, composer, image viewer).
 //! - `dom`: the small element builder of the transcript's message contents (see
@@ -54,3 +55,5 @@ mod dom;
 pub mod embed;
 #[cfg(target_arch = "wasm32")]
 mod events;
+#[cfg(target_arch = "wasm32")]
+mod tabs;
