@@ -7,10 +7,10 @@
 //! persistence to `localStorage`, the unread title, and the events embed.js forwards to the host
 //! page's listeners.
 //!
-//! Tabs: only one tab of a site holds the event stream (see [`crate::tabs`]). The others follow
-//! it: they apply the events it forwards (so their transcript, live region, host-page events and
-//! connection banner behave as with a stream of their own) and merge what it saves. The leader
-//! counts unread messages for all tabs; a tab that shows the transcript marks them read.
+//! Tabs: only one tab of a site holds the event stream (see [`crate::tabs`]). The others merge
+//! what it saves to `localStorage`, announce the replies that reach them that way and tell their
+//! host page, as with a stream of their own, and show its connection state. The leader counts
+//! unread messages for all tabs; a tab that shows the transcript marks them read.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -325,7 +325,12 @@ impl Chat {
                 let token_before = self.token();
                 let mut merged = self.conv.get_untracked();
                 if merged.merge(other) {
+                    // Replies that another tab's stream brought first (always, in a follower).
+                    let news = self.conv.with_untracked(|before| merged.news_since(before));
                     self.conv.set(merged);
+                    for (key, notable) in news {
+                        self.tell_about(&key, notable);
+                    }
                     if self.token() != token_before {
                         self.connect_stream();
                     }
@@ -400,20 +405,14 @@ impl Chat {
         self.connect_stream();
     }
 
-    /// What other tabs post: `m` + `1`/`0` (seen in the leader's tab) + a stream message's data,
-    /// `s` + the leader's connection state, `?` (a new tab asks for that state).
+    /// What other tabs post: `s` + the leader's connection state, or `?` (a new tab asks the
+    /// leader for it).
     fn on_tab_news(self, news: &str) {
         if self.is_unmounted() {
             return;
         }
         let role = self.role();
-        if let (Some(data), Role::Follower) = (news.strip_prefix('m'), role) {
-            let seen = data.starts_with('1');
-            match reader::parse(data.get(1..).unwrap_or_default(), reader::stream_message) {
-                Ok(message) => self.on_message(message, seen),
-                Err(e) => browser::warn(&format!("unreadable message from another tab: {e}")),
-            }
-        } else if let (Some(state), Role::Follower) = (news.strip_prefix('s'), role) {
+        if let (Some(state), Role::Follower) = (news.strip_prefix('s'), role) {
             if let Some(state) = state.chars().next().and_then(Connection::from_code) {
                 self.connection.set(state);
             }
@@ -422,18 +421,16 @@ impl Chat {
         }
     }
 
-    /// Posts to the other tabs, when this tab leads them.
-    fn tell_tabs(&self, news: &str) {
+    /// Tells the tabs that follow this one the stream's state.
+    fn tell_tabs_connection(&self) {
+        let news = ['s', self.connection.get_untracked().code()]
+            .iter()
+            .collect::<String>();
         self.inner.with_value(|i| {
             if let (Role::Leader, Some(tabs)) = (i.role, &i.tabs) {
-                tabs.post(news);
+                tabs.post(&news);
             }
         });
-    }
-
-    fn tell_tabs_connection(&self) {
-        let code = self.connection.get_untracked().code();
-        self.tell_tabs(&['s', code].iter().collect::<String>());
     }
 
     /// Sets the stream's state, here and in the tabs that follow this one.
@@ -941,14 +938,7 @@ impl Chat {
                 }
             }
             StreamEvent::Message(data) => match reader::parse(&data, reader::stream_message) {
-                Ok(message) => {
-                    // The leader counts unread messages for every tab; followers apply the
-                    // same count, so that all tabs save the same conversation.
-                    let seen = self.shows_transcript();
-                    let flag = if seen { "m1" } else { "m0" };
-                    self.tell_tabs(&[flag, &data].concat());
-                    self.on_message(message, seen);
-                }
+                Ok(message) => self.on_message(message),
                 Err(e) => browser::warn(&format!("unreadable stream message: {e}")),
             },
             StreamEvent::Reset(data) => match reader::parse(&data, reader::stream_reset) {
@@ -963,14 +953,24 @@ impl Chat {
         }
     }
 
-    /// Applies a stream message (this tab's or the leader's); `seen` = it does not count as unread.
-    fn on_message(self, message: StreamMessage, seen: bool) {
+    fn on_message(self, message: StreamMessage) {
+        // Unread counts for every tab (they merge this tab's saves) unless the visitor sees it
+        // here.
+        let seen = self.shows_transcript();
         let Some(applied) = self.conv.try_update(|c| c.apply(message, seen)).flatten() else {
             return;
         };
+        self.tell_about(&applied.key, applied.notable);
+        if applied.assigned {
+            self.sync_assigned_session();
+        }
+    }
+
+    /// Announces a new reply in the live region (when notable) and tells the host page.
+    fn tell_about(self, key: &str, notable: bool) {
         let texts = self.locale.get_untracked().texts();
         let (author, from, preview, kind) = self.conv.with_untracked(|c| {
-            let entry = c.entry(&applied.key);
+            let entry = c.entry(key);
             let author = match entry.map(|e| e.author) {
                 Some(Author::Robot) => "robot",
                 Some(Author::Agent) => "agent",
@@ -989,16 +989,12 @@ impl Chat {
                 .unwrap_or_default();
             (author, from, preview, kind)
         });
-        if applied.notable {
+        if notable {
             self.announcement.set(texts.announce(&from, &preview));
-        }
-        // One tab asks for the session's details; the others merge what it saves.
-        if applied.assigned && self.role() != Role::Follower {
-            self.sync_assigned_session();
         }
         self.emit(
             "message",
-            message_event(author, &from, &kind, &preview, &applied.key),
+            message_event(author, &from, &kind, &preview, key),
         );
     }
 

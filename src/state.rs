@@ -192,6 +192,13 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Whether it is a robot's or agent's message or event from the stream, keyed
+    /// `r:<message_id>` (a robot's welcome line is the widget's own: its key is its id).
+    pub fn is_from_stream(&self) -> bool {
+        matches!(&self.body, Body::Reply { message_id, .. }
+            if self.key.strip_prefix("r:") == Some(message_id.as_str()))
+    }
+
     /// The message id of a reply or an outgoing message.
     pub fn message_id(&self) -> Option<&str> {
         match &self.body {
@@ -330,6 +337,27 @@ impl Conversation {
             saved_at: before.saved_at,
             ..self.clone()
         } != before
+    }
+
+    /// The stream's messages that this conversation has and `before` lacked, as (key, notable):
+    /// what a tab learns from another tab's save instead of its own stream, to announce it and
+    /// tell the host page as [`Conversation::apply`] would have. Notable as there: a message, or
+    /// an event that brought a survey card (placed right below it).
+    pub fn news_since(&self, before: &Conversation) -> Vec<(String, bool)> {
+        let new = |e: &Entry| !before.has(&e.key);
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.is_from_stream() && new(e))
+            .map(|(i, e)| {
+                let message = matches!(&e.body, Body::Reply { content, .. } if !content.is_event());
+                let survey = self
+                    .entries
+                    .get(i + 1)
+                    .is_some_and(|next| matches!(next.body, Body::Survey { .. }) && new(next));
+                (e.key.clone(), message || survey)
+            })
+            .collect()
     }
 
     pub fn entry(&self, key: &str) -> Option<&Entry> {
@@ -1552,6 +1580,55 @@ pub(crate) mod tests {
         ahead.apply(text(3, "n3", "new customer's"), true);
         leader.merge(Conversation::from_saved(&ahead.to_saved_json(30)).unwrap());
         assert_eq!(leader.last_event_id, 3);
+    }
+
+    #[test]
+    fn what_another_tab_applied_is_news_once_with_the_same_notability() {
+        let mut leader = Conversation::default();
+        leader.session_created(AssignType::Agent, &agent_session(1000, 0), 0);
+        let follower = Conversation::restore(&leader.to_saved_json(1)).unwrap();
+        // The robot's welcome (the widget's own line) and the visitor's message are not news.
+        leader.session_created(AssignType::Robot, &robot_session(), 2);
+        leader.send("w-1".into(), Content::text("hi"), 3);
+        let message = leader.apply(text(1, "m1", "您好"), false).unwrap();
+        let close = leader
+            .apply(
+                event(
+                    2,
+                    AssignType::Agent,
+                    serde_json::json!({"message_id": "c1", "type": "close",
+                        "im_sub_session_id": 1081, "data": {"close_type": "normal"}}),
+                ),
+                false,
+            )
+            .unwrap();
+        let quiet = leader
+            .apply(
+                event(
+                    3,
+                    AssignType::Agent,
+                    serde_json::json!({"message_id": "e3", "type": "info_appoint",
+                        "im_sub_session_id": 1082, "data": {}}),
+                ),
+                false,
+            )
+            .unwrap();
+        let mut merged = follower.clone();
+        merged.merge(Conversation::from_saved(&leader.to_saved_json(9)).unwrap());
+        let news = merged.news_since(&follower);
+        assert_eq!(
+            news,
+            [
+                (message.key, message.notable),
+                (close.key, close.notable),
+                (quiet.key, quiet.notable)
+            ]
+        );
+        assert_eq!(
+            news.iter().map(|n| n.1).collect::<Vec<_>>(),
+            [true, true, false]
+        );
+        assert!(merged.news_since(&merged.clone()).is_empty());
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! in every tab would stall the relay's other calls from the seventh tab on. Instead each tab
 //! asks for a Web Lock named after the widget's storage key; the browser grants it to one tab at
 //! a time and passes it on when that tab closes (or the widget unmounts). The holder opens the
-//! stream and forwards what it reports over a `BroadcastChannel` of the same name; the others
-//! apply those events as if they had a stream of their own, and catch up through the
-//! conversation the leader saves to `localStorage` (see `Chat::follow_other_tabs`).
+//! stream; the others learn its events from the conversation it saves to `localStorage` (see
+//! `Chat::follow_other_tabs`), and its connection state over a `BroadcastChannel` of the same
+//! name (only a live leader answers there, unlike a stored value that may be stale).
 //!
 //! Web Locks are called through a small `wasm_bindgen` declaration: web-sys only offers them
 //! behind its unstable-API flag. A browser without Web Locks or `BroadcastChannel` gets no
