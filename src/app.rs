@@ -47,28 +47,13 @@ pub enum Connection {
 }
 
 impl Connection {
-    /// Its one-letter name on the tabs' channel.
-    fn code(self) -> char {
-        match self {
-            Connection::Idle => 'i',
-            Connection::Connecting => 'c',
-            Connection::Open => 'o',
-            Connection::Reconnecting => 'r',
-            Connection::Offline => 'x',
-        }
-    }
-
-    fn from_code(code: char) -> Option<Connection> {
-        [
-            Connection::Idle,
-            Connection::Connecting,
-            Connection::Open,
-            Connection::Reconnecting,
-            Connection::Offline,
-        ]
-        .into_iter()
-        .find(|c| c.code() == code)
-    }
+    const ALL: [Connection; 5] = [
+        Connection::Idle,
+        Connection::Connecting,
+        Connection::Open,
+        Connection::Reconnecting,
+        Connection::Offline,
+    ];
 }
 
 /// This tab's part in the one event stream of the site (see [`crate::tabs`]).
@@ -226,17 +211,16 @@ impl Chat {
             // Not a change to show: no signal update (that would save again).
             self.conv.update_untracked(|c| c.saved_at = now);
         });
-        // What the visitor sees is read, also what another tab counted (in a background tab the
-        // count stays, for the tab strip's title and for the other tabs).
-        Effect::new(move |_| {
-            let shown = self.open.get() && self.visible.get();
-            if shown && self.conv.with(|c| c.unread > 0) {
-                self.conv.update(Conversation::mark_read);
-            }
-        });
         Effect::new(move |previous: Option<u32>| {
             let unread = self.conv.with(|c| c.unread);
             let shown = self.open.get() && self.visible.get();
+            if shown && unread > 0 {
+                // What the visitor sees is read, also what another tab counted (in a background
+                // tab the count stays: in the tab strip's title, and for the other tabs). The
+                // effect runs again with 0.
+                self.conv.update(Conversation::mark_read);
+                return previous.unwrap_or(0);
+            }
             self.show_unread_in_title(if shown { 0 } else { unread });
             if previous.is_some_and(|p| p != unread) || (previous.is_none() && unread > 0) {
                 self.emit("unread", Object::new().set("count", unread.into()).value());
@@ -405,16 +389,20 @@ impl Chat {
         self.connect_stream();
     }
 
-    /// What other tabs post: `s` + the leader's connection state, or `?` (a new tab asks the
-    /// leader for it).
+    /// What other tabs post: `s` + the leader's connection state (its index in
+    /// [`Connection::ALL`]), or `?` (a new tab asks the leader for it).
     fn on_tab_news(self, news: &str) {
         if self.is_unmounted() {
             return;
         }
         let role = self.role();
         if let (Some(state), Role::Follower) = (news.strip_prefix('s'), role) {
-            if let Some(state) = state.chars().next().and_then(Connection::from_code) {
-                self.connection.set(state);
+            let known = state
+                .parse()
+                .ok()
+                .and_then(|i: usize| Connection::ALL.get(i));
+            if let Some(state) = known {
+                self.connection.set(*state);
             }
         } else if news == "?" && role == Role::Leader {
             self.tell_tabs_connection();
@@ -423,9 +411,9 @@ impl Chat {
 
     /// Tells the tabs that follow this one the stream's state.
     fn tell_tabs_connection(&self) {
-        let news = ['s', self.connection.get_untracked().code()]
-            .iter()
-            .collect::<String>();
+        let state = self.connection.get_untracked();
+        let index = Connection::ALL.iter().position(|c| *c == state);
+        let news = format!("s{}", index.unwrap_or_default());
         self.inner.with_value(|i| {
             if let (Role::Leader, Some(tabs)) = (i.role, &i.tabs) {
                 tabs.post(&news);
