@@ -2,8 +2,9 @@
 // by all its tabs, so a stream in every tab stalled the seventh. The tabs of a site now elect a
 // leader (Web Locks) that holds the stream and forwards it; the others show everything as if they
 // had a stream of their own, and another tab takes over when the leader's tab closes.
-import { test, expect, screenshot, Widget, type Relay } from '../fixtures';
+import { test, expect, screenshot, tempDir, Widget, type Relay } from '../fixtures';
 import type { Page } from '@playwright/test';
+import * as path from 'node:path';
 
 /** The relay's gauge of open event streams (each test has its own relay: this visitor's). */
 async function streamsOpen(relay: Relay): Promise<number> {
@@ -102,4 +103,38 @@ test('eight tabs share one event stream, and another tab takes over when the lea
   }
   expect(await streamsOpen(relay)).toBe(1);
   expect(errors).toEqual([]);
+});
+
+test('a tab without a stream of its own shows the connection trouble of the tab that has it', async ({ context, startSim, startRelay }) => {
+  // Udesk (the simulator) stays up while the relay restarts on the same SQLite file.
+  const sim = await startSim(['--pickup-delay', '0', '--reply-delay', '0.1']);
+  const relay = await startRelay({ sim, store: `sqlite:${path.join(tempDir(), 'relay.sqlite3')}` });
+  await sim.webhookTo(relay);
+  const first = await context.newPage();
+  await first.goto(relay.url);
+  const leader = new Widget(first);
+  await leader.openAndWaitForRobot();
+  const second = await context.newPage();
+  const streams: string[] = [];
+  second.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/v1/events') streams.push(r.url());
+  });
+  await second.goto(relay.url);
+  const follower = new Widget(second);
+  await follower.open();
+  await expect(follower.replies().first()).toBeVisible();
+  await expect.poll(() => streamsOpen(relay)).toBe(1);
+
+  await relay.stop('SIGKILL');
+  await expect(leader.connectionBanner).toBeVisible();
+  await expect(follower.connectionBanner).toBeVisible();
+  await relay.restart();
+  await expect(leader.connectionBanner).toBeHidden({ timeout: 30_000 });
+  await expect(follower.connectionBanner).toBeHidden();
+  // Back in business: a question from the follower is answered in both tabs, over one stream.
+  await follower.send('How long does delivery take?');
+  await expect(follower.messages.getByTestId('robot-answer')).toHaveCount(1);
+  await expect(leader.messages.getByTestId('robot-answer')).toHaveCount(1);
+  expect(streams).toEqual([]);
+  expect(await streamsOpen(relay)).toBe(1);
 });
