@@ -65,6 +65,8 @@ pub struct Metrics {
     pub webhook_ok: AtomicU64,
     pub webhook_rejected: AtomicU64,
     pub webhook_failed: AtomicU64,
+    /// Webhook messages stored with fields or content that could not be read.
+    pub webhook_messages_degraded: AtomicU64,
     pub webhook_latency: Histogram,
     pub upstream_calls: AtomicU64,
     pub upstream_timeouts: AtomicU64,
@@ -152,6 +154,12 @@ impl Metrics {
             "counter",
             "Reset events sent because history was pruned.",
             self.stream_resets.load(Relaxed).to_string(),
+        );
+        counter(
+            "udesk_relay_webhook_messages_degraded_total",
+            "counter",
+            "Webhook messages stored although a field or their content could not be read.",
+            self.webhook_messages_degraded.load(Relaxed).to_string(),
         );
         let _ = writeln!(
             out,
