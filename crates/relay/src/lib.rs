@@ -22,7 +22,8 @@
 //! - [`identity`]: customer tokens and signed bearer tokens.
 //! - [`udesk`]: the signed upstream client.
 //! - [`sanitize`]: the HTML allowlist and URL rules applied to every reply.
-//! - [`limits`]: per-visitor rate limit and per-message send locks.
+//! - [`limits`]: rate limits (per visitor, per client IP), the per-IP cap on open streams, and
+//!   per-message send locks.
 //! - [`metrics`]: Prometheus counters.
 //! - [`web`]: static widget files, demo page, CORS, origin check, health.
 //! - [`error`]: [`AppError`], the one error type, and its JSON answers.

@@ -54,6 +54,11 @@ impl Histogram {
 pub struct Metrics {
     pub streams_open: AtomicI64,
     pub streams_total: AtomicU64,
+    /// Streams answered with a retry hint and ended at once: the relay was full, the visitor
+    /// held too many, or its client IP did.
+    pub streams_refused_relay: AtomicU64,
+    pub streams_refused_visitor: AtomicU64,
+    pub streams_refused_ip: AtomicU64,
     /// New reply messages stored from webhooks.
     pub events_in: AtomicU64,
     /// Webhook messages skipped as duplicates (Udesk's retries).
@@ -160,6 +165,17 @@ impl Metrics {
             "counter",
             "Webhook messages stored although a field or their content could not be read.",
             self.webhook_messages_degraded.load(Relaxed).to_string(),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP udesk_relay_streams_refused_total Event streams answered with a retry hint and ended at once, by limit.\n\
+             # TYPE udesk_relay_streams_refused_total counter\n\
+             udesk_relay_streams_refused_total{{limit=\"relay\"}} {}\n\
+             udesk_relay_streams_refused_total{{limit=\"visitor\"}} {}\n\
+             udesk_relay_streams_refused_total{{limit=\"ip\"}} {}",
+            self.streams_refused_relay.load(Relaxed),
+            self.streams_refused_visitor.load(Relaxed),
+            self.streams_refused_ip.load(Relaxed)
         );
         let _ = writeln!(
             out,
