@@ -59,7 +59,7 @@ const fn size(name: &'static str, value: &'static str, what: &'static str) -> To
 /// Every public token, with its defaults. The README's token table is this list.
 pub const TOKENS: &[Token] = &[
     colour("primary", "#1f6feb", "#4c8dff", "launcher, visitor bubbles, buttons, links"),
-    colour("on-primary", "#ffffff", "#ffffff", "text and icons on the primary colour"),
+    colour("on-primary", "#ffffff", "#0b1b3a", "text and icons on the primary colour"),
     colour("bg", "#ffffff", "#17181c", "panel background"),
     colour("surface", "#f3f4f6", "#23252b", "robot/agent bubbles, cards, header"),
     colour("text", "#1f2328", "#e8eaed", "main text"),
@@ -141,12 +141,12 @@ const RULES: &str = r#"
 .header .name{margin:0;font-size:1.05em;font-weight:650;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .header .status{font-size:.85em;opacity:.85}
 .avatar{width:36px;height:36px;flex:none;border-radius:50%;object-fit:cover;background:var(--u-surface);color:var(--u-muted);display:flex;align-items:center;justify-content:center;font-weight:700;overflow:hidden}
-.header .avatar{background:rgba(255,255,255,.2);color:var(--u-on-primary)}
+.header .avatar{background:color-mix(in srgb,currentColor 20%,transparent);color:var(--u-on-primary)}
 .icon-button{width:36px;height:36px;flex:none;display:flex;align-items:center;justify-content:center;border:0;border-radius:var(--u-button-radius);background:transparent;color:inherit;cursor:pointer}
-.icon-button:hover{background:rgba(255,255,255,.16)}
+.icon-button:hover{background:color-mix(in srgb,currentColor 16%,transparent)}
 .icon-button svg{width:20px;height:20px}
-.header .action{border:1px solid rgba(255,255,255,.6);background:transparent;color:inherit;border-radius:var(--u-button-radius);padding:4px 10px;font-size:.85em;cursor:pointer;white-space:nowrap}
-.header .action:hover{background:rgba(255,255,255,.16)}
+.header .action{border:1px solid color-mix(in srgb,currentColor 60%,transparent);background:transparent;color:inherit;border-radius:var(--u-button-radius);padding:4px 10px;font-size:.85em;cursor:pointer;white-space:nowrap}
+.header .action:hover{background:color-mix(in srgb,currentColor 16%,transparent)}
 .banner{display:flex;align-items:center;gap:var(--u-spacing);flex-wrap:wrap;padding:var(--u-spacing) calc(var(--u-spacing)*1.5);background:var(--u-warning-bg);color:var(--u-text);font-size:.9em;border-bottom:1px solid var(--u-border)}
 .banner .grow{flex:1;min-width:60%}
 .banner button{border:1px solid var(--u-border);background:var(--u-bg);border-radius:var(--u-button-radius);padding:3px 10px;cursor:pointer;font-size:.9em}

@@ -86,16 +86,20 @@ where
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
+/// The tags of one comma-separated string (ASCII or full-width commas), trimmed, none empty.
+pub(crate) fn split_tags(s: &str) -> Vec<String> {
+    s.split([',', '，'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Tags given as a list of strings or as one comma-separated string.
 pub fn tags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     match Value::deserialize(d)? {
         Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(s
-            .split([',', '，'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect()),
+        Value::String(s) => Ok(split_tags(&s)),
         Value::Array(items) => items
             .into_iter()
             .map(|item| match item {

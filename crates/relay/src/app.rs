@@ -3,7 +3,7 @@
 
 use crate::hub::Hub;
 use crate::identity::Identity;
-use crate::limits::{KeyedLocks, RateLimiter};
+use crate::limits::{KeyedLocks, OpenLimit, RateLimiter};
 use crate::metrics::Metrics;
 use crate::store::Storage;
 use crate::udesk::Udesk;
@@ -60,6 +60,8 @@ pub struct Shared {
     pub widget_dir: PathBuf,
     pub keep_alive: Duration,
     pub max_streams: usize,
+    /// Event streams one client IP may hold open at once.
+    pub streams_per_ip: OpenLimit,
     /// Cancelled on shutdown: event streams end so browsers reconnect elsewhere or later.
     pub shutdown: CancellationToken,
     /// What `GET /v1/config` tells the widget.

@@ -198,6 +198,11 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_MAX_STREAMS", default_value_t = 10_000)]
     pub max_streams: usize,
 
+    /// Open event streams one client IP (IPv6: one /64) may hold at once (0 = no limit); more
+    /// are answered with a long `retry:` and ended. Generous: visitors behind one NAT share it.
+    #[arg(long, env = "UDESK_RELAY_MAX_STREAMS_PER_IP", default_value_t = 64)]
+    pub max_streams_per_ip: usize,
+
     /// Seconds between keep-alive comments on event streams.
     #[arg(long, env = "UDESK_RELAY_KEEP_ALIVE_SECS", default_value_t = 15)]
     pub keep_alive_secs: u64,
@@ -315,6 +320,7 @@ mod tests {
         let c = Config::defaults();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.upstream, Upstream::Sim);
+        assert_eq!(c.max_streams_per_ip, 64);
         assert_eq!(
             c.store_spec(),
             StoreSpec::Sqlite(PathBuf::from("data/relay.sqlite3"))

@@ -14,14 +14,16 @@
 //! - [`app`]: the shared [`AppState`] and [`app()`], the router.
 //! - [`api`]: `/v1/visitor`, `/v1/sessions`, `/v1/messages`, … (the widget's calls).
 //! - [`sse`]: `GET /v1/events`, replay then live.
-//! - [`webhook`]: `POST /webhooks/udesk/{secret}`, durable intake.
+//! - [`webhook`]: `POST /webhooks/udesk/{secret}`, durable intake (a strict envelope; a message
+//!   that cannot be read is stored degraded, never refused, so it cannot block a customer).
 //! - [`store`]: the durable store trait; SQLite, Redis and in-memory backends.
 //! - [`hub`]: in-process fan-out of newly stored events to open streams.
 //! - [`fanout`]: with Redis, other relays' new events into the local hub (pub/sub).
 //! - [`identity`]: customer tokens and signed bearer tokens.
 //! - [`udesk`]: the signed upstream client.
 //! - [`sanitize`]: the HTML allowlist and URL rules applied to every reply.
-//! - [`limits`]: per-visitor rate limit and per-message send locks.
+//! - [`limits`]: rate limits (per visitor, per client IP), the per-IP cap on open streams, and
+//!   per-message send locks.
 //! - [`metrics`]: Prometheus counters.
 //! - [`web`]: static widget files, demo page, CORS, origin check, health.
 //! - [`error`]: [`AppError`], the one error type, and its JSON answers.

@@ -1,6 +1,7 @@
 //! Rate limits and send locks: token buckets (per visitor on sends, per client IP on new visitor
-//! tokens), and a lock per (customer, message_id) so two copies of one send (a retry racing its
-//! original) are forwarded at most once.
+//! tokens), a cap on what one client IP holds open at once (event streams), and a lock per
+//! (customer, message_id) so two copies of one send (a retry racing its original) are forwarded
+//! at most once.
 
 use axum::http::HeaderMap;
 use std::collections::HashMap;
@@ -104,6 +105,67 @@ pub fn ip_key(ip: Option<IpAddr>) -> String {
     }
 }
 
+/// A cap on how many things (event streams) each key (a client IP) holds open at once.
+pub struct OpenLimit {
+    max: usize,
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open thing, counted against its key until dropped.
+pub struct OpenSlot {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+    key: String,
+}
+
+impl OpenLimit {
+    /// `max` 0 turns the cap off.
+    pub fn new(max: usize) -> OpenLimit {
+        OpenLimit {
+            max,
+            open: Arc::default(),
+        }
+    }
+
+    /// A slot for `key`, or `None` when it already holds `max`.
+    pub fn try_open(&self, key: &str) -> Option<OpenSlot> {
+        if self.max == 0 {
+            return Some(OpenSlot {
+                open: Arc::default(),
+                key: String::new(),
+            });
+        }
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(key.to_owned()).or_default();
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(OpenSlot {
+            open: self.open.clone(),
+            key: key.to_owned(),
+        })
+    }
+
+    /// How many slots `key` holds.
+    pub fn open_of(&self, key: &str) -> usize {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.get(key).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            // Keys with nothing open are forgotten, so the map holds only current clients.
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
 /// Async locks keyed by string, created on demand and dropped when unused.
 #[derive(Default)]
 pub struct KeyedLocks {
@@ -194,6 +256,23 @@ mod tests {
             "192.0.2.1"
         );
         assert_eq!(ip_key(None), "unknown");
+    }
+
+    #[test]
+    fn open_slots_are_capped_per_key_and_given_back_on_drop() {
+        let limit = OpenLimit::new(2);
+        let a1 = limit.try_open("a").unwrap();
+        let _a2 = limit.try_open("a").unwrap();
+        assert!(limit.try_open("a").is_none());
+        let _b = limit.try_open("b").expect("another key has its own cap");
+        drop(a1);
+        assert_eq!(limit.open_of("a"), 1);
+        let _a3 = limit.try_open("a").expect("a slot came back");
+        drop(_b);
+        assert_eq!(limit.open_of("b"), 0);
+        assert!(!limit.open.lock().unwrap().contains_key("b"));
+        let off = OpenLimit::new(0);
+        let _many: Vec<_> = (0..100).map(|_| off.try_open("a").unwrap()).collect();
     }
 
     #[tokio::test]

@@ -54,6 +54,11 @@ impl Histogram {
 pub struct Metrics {
     pub streams_open: AtomicI64,
     pub streams_total: AtomicU64,
+    /// Streams answered with a retry hint and ended at once: the relay was full, the visitor
+    /// held too many, or its client IP did.
+    pub streams_refused_relay: AtomicU64,
+    pub streams_refused_visitor: AtomicU64,
+    pub streams_refused_ip: AtomicU64,
     /// New reply messages stored from webhooks.
     pub events_in: AtomicU64,
     /// Webhook messages skipped as duplicates (Udesk's retries).
@@ -65,6 +70,8 @@ pub struct Metrics {
     pub webhook_ok: AtomicU64,
     pub webhook_rejected: AtomicU64,
     pub webhook_failed: AtomicU64,
+    /// Webhook messages stored with fields or content that could not be read.
+    pub webhook_messages_degraded: AtomicU64,
     pub webhook_latency: Histogram,
     pub upstream_calls: AtomicU64,
     pub upstream_timeouts: AtomicU64,
@@ -152,6 +159,23 @@ impl Metrics {
             "counter",
             "Reset events sent because history was pruned.",
             self.stream_resets.load(Relaxed).to_string(),
+        );
+        counter(
+            "udesk_relay_webhook_messages_degraded_total",
+            "counter",
+            "Webhook messages stored although a field or their content could not be read.",
+            self.webhook_messages_degraded.load(Relaxed).to_string(),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP udesk_relay_streams_refused_total Event streams answered with a retry hint and ended at once, by limit.\n\
+             # TYPE udesk_relay_streams_refused_total counter\n\
+             udesk_relay_streams_refused_total{{limit=\"relay\"}} {}\n\
+             udesk_relay_streams_refused_total{{limit=\"visitor\"}} {}\n\
+             udesk_relay_streams_refused_total{{limit=\"ip\"}} {}",
+            self.streams_refused_relay.load(Relaxed),
+            self.streams_refused_visitor.load(Relaxed),
+            self.streams_refused_ip.load(Relaxed)
         );
         let _ = writeln!(
             out,

@@ -9,11 +9,14 @@
 //! Browsers give up for good on a non-200 answer, so once the token is good the answer is always
 //! a 200 stream: trouble (a store error, too many streams on the relay or for this visitor,
 //! shutdown) ends the stream, and the browser reconnects after `retry:` with `Last-Event-ID`.
+//! A client IP holding `--max-streams-per-ip` streams already gets the same kind of answer with a
+//! long `retry:` (30–45 s) and a comment saying why, so a crowd behind one address backs off.
 //! The stream also ends when its token expires; that reconnect gets 401, and the widget renews.
 
-use crate::api::{bearer, now_secs};
+use crate::api::{bearer, now_secs, ClientIp};
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::limits::{ip_key, OpenSlot};
 use crate::store::StoredEvent;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -36,6 +39,9 @@ const PAGE: usize = 256;
 /// Streams one visitor may hold open on this relay (tabs, devices), so that one token cannot
 /// take every stream of `--max-streams` from everyone else.
 pub const MAX_STREAMS_PER_VISITOR: usize = 16;
+
+/// The comment on a stream refused because its client IP holds too many.
+pub const IP_LIMIT_COMMENT: &str = "too many event streams from this address; retry later";
 
 /// The query of `GET /v1/events`.
 #[derive(Debug, Deserialize)]
@@ -61,8 +67,15 @@ fn retry_hint() -> Duration {
     Duration::from_millis(rand::thread_rng().gen_range(2000..4000))
 }
 
+/// The `retry:` of a stream refused for its IP: 30–45 s, so that the crowd behind one address
+/// comes back slowly and spread out.
+fn ip_limit_retry() -> Duration {
+    Duration::from_millis(rand::thread_rng().gen_range(30_000..45_000))
+}
+
 pub async fn events(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
@@ -95,18 +108,38 @@ pub async fn events(
 
     let (tx, rx) = mpsc::channel::<Event>(32);
     let hint = Event::default().retry(retry_hint()).comment("udesk-chat");
+    // The slot is held by the stream's pump, so it is given back when the stream ends.
+    let client = ip_key(ip);
+    let slot = state.streams_per_ip.try_open(&client);
     let full = state.metrics.streams_open.load(Relaxed) >= state.max_streams as i64;
     let crowded = state.hub.streams_of(&customer_token) >= MAX_STREAMS_PER_VISITOR;
-    if full || crowded {
-        // A stream that only says when to come back, then ends.
-        tracing::warn!(
-            full,
-            crowded,
-            "stream limit reached; asking a browser to retry"
-        );
-        let _ = tx.try_send(hint);
-    } else {
-        tokio::spawn(pump(state.clone(), customer_token, resume, hint, tx));
+    // Refused streams only say when to come back, then end.
+    match slot {
+        None => {
+            tracing::warn!(%client, "per-IP stream limit reached; asking a browser to retry later");
+            state.metrics.streams_refused_ip.fetch_add(1, Relaxed);
+            let refusal = Event::default()
+                .retry(ip_limit_retry())
+                .comment(IP_LIMIT_COMMENT);
+            let _ = tx.try_send(refusal);
+        }
+        Some(_) if full || crowded => {
+            tracing::warn!(
+                full,
+                crowded,
+                "stream limit reached; asking a browser to retry"
+            );
+            let refused = if full {
+                &state.metrics.streams_refused_relay
+            } else {
+                &state.metrics.streams_refused_visitor
+            };
+            refused.fetch_add(1, Relaxed);
+            let _ = tx.try_send(hint);
+        }
+        Some(slot) => {
+            tokio::spawn(pump(state.clone(), customer_token, resume, hint, tx, slot));
+        }
     }
     let ended = {
         let shutdown = state.shutdown.clone();
@@ -142,13 +175,14 @@ async fn sleep_long(duration: Duration) {
 }
 
 /// Feeds one stream: the reset notice if needed, the replay, then live events, until the
-/// browser leaves or the relay shuts down.
+/// browser leaves or the relay shuts down. Holds the stream's per-IP slot until then.
 async fn pump(
     state: AppState,
     customer_token: String,
     resume: Option<u64>,
     hint: Event,
     tx: mpsc::Sender<Event>,
+    _slot: OpenSlot,
 ) {
     let _open = state.metrics.stream_opened();
     // Subscribe before reading the store, so nothing stored meanwhile is missed.

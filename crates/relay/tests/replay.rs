@@ -199,6 +199,10 @@ async fn crowds_get_a_retry_hint_and_an_ended_stream() {
         !theirs[0].ends_within(QUIET).await,
         "open streams stay open"
     );
+    for (limit, refused) in [("visitor", 1), ("relay", 1), ("ip", 0)] {
+        let name = format!("udesk_relay_streams_refused_total{{limit=\"{limit}\"}}");
+        assert_eq!(t.metric(&name).await, refused, "{name}");
+    }
     t.push(&agent_push(&b.customer_token, &["b1"])).await;
     assert_eq!(theirs[1].message_ids(1).await, ["b1"]);
     // A stream that closes makes room again.

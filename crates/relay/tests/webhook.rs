@@ -63,10 +63,37 @@ async fn malformed_and_wrongly_typed_bodies_get_400_naming_the_problem() {
         ),
         (
             json!({"customer_token": "c1", "assign_type": "agent",
-                   "message": {"message_id": "m", "data": {"content": 5}}})
+                   "message": {"data": {"content": "hi"}}})
             .to_string()
             .into_bytes(),
-            "message.data.content",
+            "message.message_id",
+        ),
+        (
+            json!({"customer_token": "c1", "assign_type": "agent", "message": "hi"})
+                .to_string()
+                .into_bytes(),
+            "message: expected an object",
+        ),
+        (
+            json!({"customer_token": "c1", "assign_type": "agent",
+                   "messages": {"message_id": "m", "data": {"content": "hi"}}})
+            .to_string()
+            .into_bytes(),
+            "messages",
+        ),
+        (
+            json!({"customer_token": "c1", "assign_type": "agent",
+                   "messages": [{"message_id": "m", "data": {"content": "hi"}}, 7]})
+            .to_string()
+            .into_bytes(),
+            "messages[1]: expected an object",
+        ),
+        (
+            json!({"customer_token": 42, "assign_type": "agent",
+                   "message": {"message_id": "m", "data": {"content": "hi"}}})
+            .to_string()
+            .into_bytes(),
+            "customer_token",
         ),
         (
             json!({"customer_token": "c1", "assign_type": "martian",
@@ -94,6 +121,68 @@ async fn malformed_and_wrongly_typed_bodies_get_400_naming_the_problem() {
             String::from_utf8_lossy(&body)
         );
     }
+}
+
+#[tokio::test]
+async fn one_unreadable_message_is_delivered_as_unreadable_and_blocks_nothing() {
+    let t = start(&[]).await;
+    let v = t.visitor().await;
+    let mut stream = t.stream(&v.token, Resume::Fresh).await;
+    let ct = v.customer_token.as_str();
+    // Today's shape: a good text, an image whose link is a number, a text whose font has the
+    // wrong shape (and markup that must not reach the browser), and another good text.
+    let push = json!({"customer_token": ct, "assign_type": "agent", "messages": [
+        {"type": "message", "message_id": "g1", "im_sub_session_id": 1081,
+         "data": {"content": "first"}},
+        {"type": "image", "message_id": "bad1", "im_sub_session_id": 1081,
+         "message_created_at": "2017-07-11 09:52:11", "data": {"content": 123}},
+        {"type": "message", "message_id": "bad2",
+         "data": {"font": 12, "content": "<img src=x onerror=alert(1)><b>see</b> &amp; buy"}},
+        {"type": "message", "message_id": "g2", "data": {"content": "last"}},
+    ]});
+    assert_eq!(t.push(&push).await, 200);
+
+    let first = stream.message().await;
+    assert_eq!(first.message.content, Content::text("first"));
+    let bad1 = stream.message().await;
+    assert_eq!(bad1.id, first.id + 1);
+    assert_eq!(bad1.message.message_id, "bad1");
+    assert_eq!(bad1.message.im_sub_session_id, Some(1081));
+    assert_eq!(
+        bad1.message.message_created_at.as_deref(),
+        Some("2017-07-11 09:52:11")
+    );
+    assert_eq!(
+        bad1.message.content,
+        Content::Unknown {
+            kind: "unreadable".into(),
+            data: json!({"type": "image"})
+        }
+    );
+    let bad2 = stream.message().await;
+    assert_eq!(bad2.message.message_id, "bad2");
+    assert_eq!(
+        bad2.message.content,
+        Content::Unknown {
+            kind: "unreadable".into(),
+            data: json!({"type": "message", "content": "see & buy"})
+        }
+    );
+    assert_eq!(stream.message_ids(1).await, ["g2"]);
+
+    // Udesk's resend of the same push is deduplicated, unreadable messages included, and the
+    // customer's next push comes through.
+    assert_eq!(t.push(&push).await, 200);
+    stream.assert_quiet(QUIET).await;
+    assert_eq!(t.push(&agent_push(ct, &["g3"])).await, 200);
+    assert_eq!(stream.message_ids(1).await, ["g3"]);
+    assert_eq!(
+        t.metric("udesk_relay_webhook_messages_degraded_total")
+            .await,
+        2
+    );
+    assert_eq!(t.metric("udesk_relay_events_in_total").await, 5);
+    assert_eq!(t.metric("udesk_relay_events_duplicate_total").await, 4);
 }
 
 #[tokio::test]

@@ -353,7 +353,10 @@ impl Sim {
             &agent,
             session_id,
             EventKind::InfoAppoint,
-            EventData::with_content(format!("已为您分配客服{}。", agent.name)),
+            EventData::with_content(format!(
+                "已为您分配客服{}。 ({} will be with you now.)",
+                agent.name, agent.name
+            )),
         )];
         messages.extend(self.begin(&mut world, session_id));
         self.deliver(&mut world, &token, AssignType::Agent, messages);

@@ -51,8 +51,8 @@ test('a person at the agent console picks up a waiting visitor, replies, invites
   await agent.getByTestId('send').click();
   const image = widget.messages.getByTestId('image').last();
   await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
-  await screenshot(agent, '60-console-agent-replied');
-  await screenshot(page, '61-widget-agent-replied');
+  await screenshot(agent, '80-console-agent-replied');
+  await screenshot(page, '81-widget-agent-replied');
 
   // The agent invites a survey; the visitor answers it once.
   await agent.getByTestId('invite-survey').click();
@@ -76,5 +76,5 @@ test('a person at the agent console picks up a waiting visitor, replies, invites
   await expect(widget.messages.locator('[data-testid="event"][data-kind="close"]')).toBeVisible();
   // The console no longer offers a composer for this customer.
   await expect(agent.getByTestId('composer')).toBeHidden();
-  await screenshot(page, '62-widget-closed-by-agent');
+  await screenshot(page, '82-widget-closed-by-agent');
 });

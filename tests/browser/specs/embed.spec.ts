@@ -84,11 +84,31 @@ test('dark theme follows the system unless the page forces one', async ({ page, 
   await page.goto(hostPages.serve('/auto.html', hostPage(relay.url)));
   await widget.open();
   await expect(widget.panel).toHaveCSS('background-color', 'rgb(23, 24, 28)');
+  // The header stays readable (WCAG AA: contrast of at least 4.5 for its text).
+  expect(await headerContrast(widget)).toBeGreaterThanOrEqual(4.5);
   await screenshot(page, '62-dark');
   await page.goto(hostPages.serve('/light.html', hostPage(relay.url, { attrs: 'data-theme="light"' })));
   await widget.open();
   await expect(widget.panel).toHaveCSS('background-color', 'rgb(255, 255, 255)');
+  expect(await headerContrast(widget)).toBeGreaterThanOrEqual(4.5);
 });
+
+/** The WCAG contrast ratio between the header's title and the header's background. */
+async function headerContrast(widget: Widget): Promise<number> {
+  const [text, background] = await widget.headerName.evaluate((name) => {
+    const header = name.closest('[data-testid="header"]')!;
+    return [getComputedStyle(name).color, getComputedStyle(header).backgroundColor];
+  });
+  const luminance = (css: string) => {
+    const [r, g, b] = css.match(/[\d.]+/g)!.slice(0, 3).map((c) => {
+      const s = Number(c) / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [light, dark] = [luminance(text), luminance(background)].sort((a, b) => b - a);
+  return (light + 0.05) / (dark + 0.05);
+}
 
 test('data-attributes configure the widget and the JS API drives it and reports events', async ({ page, hostPages, startRelay, widget }) => {
   const relay = await startRelay({ allowedOrigins: [hostPages.origin] });

@@ -269,12 +269,7 @@ fn exponent(text: &str) -> Option<i32> {
 pub fn tags(value: Value) -> Result<Vec<String>> {
     match value {
         Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(s
-            .split([',', '，'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect()),
+        Value::String(s) => Ok(crate::lenient::split_tags(&s)),
         Value::Array(_) => list(value, string),
         _ => Err(expected("a list of tags")),
     }
