@@ -92,6 +92,8 @@ struct Inner {
     role: Role,
     /// The lock and channel shared with the other tabs (none when streaming alone).
     tabs: Option<Tabs>,
+    /// What this tab last wrote to `localStorage`.
+    last_saved: String,
     /// The `visibilitychange` listener behind [`Chat::visible`].
     visibility: Option<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>>,
 }
@@ -126,6 +128,8 @@ impl Chat {
         let conv = browser::storage_get(&storage_key)
             .and_then(|json| Conversation::restore(&json))
             .unwrap_or_default();
+        // Restored unchanged: nothing to save yet.
+        let last_saved = conv.to_saved_json(conv.saved_at);
         let languages = browser::browser_languages();
         let locale = Locale::detect(
             config.locale.as_deref(),
@@ -161,6 +165,7 @@ impl Chat {
                 other_tabs: None,
                 role: Role::Alone,
                 tabs: None,
+                last_saved,
                 visibility: None,
             }),
         };
@@ -205,11 +210,18 @@ impl Chat {
     fn install_effects(self) {
         let key = self.inner.with_value(|i| i.storage_key.clone());
         Effect::new(move |_| {
+            // Saved already (a merge of another tab's save): not a change of this tab's, so not
+            // stamped with a newer time, which would pass a stale session off as the newest.
+            let unchanged = self.conv.with(|c| c.to_saved_json(c.saved_at));
+            if self.inner.with_value(|i| i.last_saved == unchanged) {
+                return;
+            }
             let now = now_ms();
             let json = self.conv.with(|c| c.to_saved_json(now));
             browser::storage_set(&key, &json);
             // Not a change to show: no signal update (that would save again).
             self.conv.update_untracked(|c| c.saved_at = now);
+            self.inner.update_value(|i| i.last_saved = json);
         });
         Effect::new(move |previous: Option<u32>| {
             let unread = self.conv.with(|c| c.unread);
@@ -309,6 +321,11 @@ impl Chat {
                 let token_before = self.token();
                 let mut merged = self.conv.get_untracked();
                 if merged.merge(other) {
+                    // Saved with the time of the newer session, so that the saved conversation
+                    // is the union of the tabs' (see the saving effect).
+                    let json = merged.to_saved_json(merged.saved_at);
+                    browser::storage_set(&key, &json);
+                    self.inner.update_value(|i| i.last_saved = json);
                     // Replies that another tab's stream brought first (always, in a follower).
                     let news = self.conv.with_untracked(|before| merged.news_since(before));
                     self.conv.set(merged);

@@ -255,8 +255,8 @@ pub struct Conversation {
     pub unread: u32,
     /// Counter for the keys of the widget's own lines.
     pub(crate) next_local: u64,
-    /// When this tab last saved the conversation, Unix milliseconds: between tabs, the later save
-    /// has the newer session.
+    /// When a tab last changed the conversation itself, Unix milliseconds (a tab that merges
+    /// another's save keeps its time): between tabs, the later one has the newer session.
     #[cfg_attr(test, serde(default))]
     pub saved_at: i64,
 }
