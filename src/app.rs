@@ -61,9 +61,9 @@ impl Connection {
 enum Role {
     /// Streams by itself: no Web Locks in this browser, or the lock could not be had.
     Alone,
-    /// Another tab holds the stream; this one applies what it forwards.
+    /// Another tab holds the stream; this one merges what that tab saves.
     Follower,
-    /// Holds the stream and forwards it to the other tabs.
+    /// Holds the stream (the others merge what it saves) and tells the others its state.
     Leader,
 }
 

@@ -24,8 +24,8 @@
 //! The browser side (wasm32 only):
 //! - `embed`: what embed.js calls (`mount`, and the `WidgetHandle` behind `window.UdeskChat`).
 //! - `app`: the controller that drives the state with the relay (signals, effects, tasks).
-//! - `events`: the SSE stream. `tabs`: one stream per browser (a Web Locks leader tab that
-//!   forwards it to the other tabs). `browser`: time, timers, localStorage, console.
+//! - `events`: the SSE stream. `tabs`: one stream per browser (a Web Locks leader tab holds
+//!   it; the others follow what it saves). `browser`: time, timers, localStorage, console.
 //! - `components`: the Leptos components (launcher, panel, header, banners, transcript, robot
 //!   answer, survey card, composer, image viewer).
 //! - `dom`: the small element builder of the transcript's message contents (see
