@@ -312,19 +312,19 @@ impl Chat {
                 if event.key().as_deref() != Some(key.as_str()) || self.is_unmounted() {
                     return;
                 }
-                let Some(other) = event
-                    .new_value()
-                    .and_then(|json| Conversation::from_saved(&json))
-                else {
+                let saved = event.new_value().unwrap_or_default();
+                let Some(other) = Conversation::from_saved(&saved) else {
                     return;
                 };
                 let token_before = self.token();
                 let mut merged = self.conv.get_untracked();
                 if merged.merge(other) {
-                    // Saved with the time of the newer session, so that the saved conversation
-                    // is the union of the tabs' (see the saving effect).
+                    // What this tab adds is saved with the time of the newer session, so that
+                    // the saved conversation is the union of the tabs' (see the saving effect).
                     let json = merged.to_saved_json(merged.saved_at);
-                    browser::storage_set(&key, &json);
+                    if json != saved {
+                        browser::storage_set(&key, &json);
+                    }
                     self.inner.update_value(|i| i.last_saved = json);
                     // Replies that another tab's stream brought first (always, in a follower).
                     let news = self.conv.with_untracked(|before| merged.news_since(before));
