@@ -45,7 +45,7 @@ pub mod survey;
 
 pub use code::Code;
 pub use content::Content;
-pub use notification::{ReplyMessage, ReplyNotification};
+pub use notification::{NotificationEnvelope, ReplyMessage, ReplyNotification};
 pub use session::AssignType;
 
 use serde::de::DeserializeOwned;

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 /// One webhook push.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawNotification")]
+#[serde(try_from = "NotificationEnvelope")]
 pub struct ReplyNotification {
     pub customer_token: String,
     pub assign_type: AssignType,
@@ -72,39 +72,55 @@ impl ReplyMessage {
     }
 }
 
-#[derive(Deserialize)]
-struct RawNotification {
-    customer_token: String,
-    assign_type: AssignType,
+/// A push with its envelope read and its messages still raw JSON, for a receiver that reads
+/// each message on its own (the relay keeps a push whose one message it cannot read).
+#[derive(Debug, Deserialize)]
+pub struct NotificationEnvelope {
+    pub customer_token: String,
+    pub assign_type: AssignType,
     #[serde(default)]
     message: Option<Value>,
     #[serde(default)]
     messages: Option<Vec<Value>>,
 }
 
-impl TryFrom<RawNotification> for ReplyNotification {
-    type Error = ParseError;
-
-    fn try_from(raw: RawNotification) -> Result<Self, ParseError> {
-        if raw.customer_token.trim().is_empty() {
-            return Err(ParseError::at("customer_token", "must not be empty"));
+impl NotificationEnvelope {
+    /// The raw messages in Udesk's order, each with its place in the body (`message`,
+    /// `messages[2]`); an error when the push has none.
+    pub fn into_raw_messages(self) -> Result<Vec<(String, Value)>, ParseError> {
+        let mut raw = Vec::new();
+        if let Some(one) = self.message.filter(|m| !m.is_null()) {
+            raw.push(("message".to_owned(), one));
         }
-        let mut messages = Vec::new();
-        if let Some(one) = raw.message.filter(|m| !m.is_null()) {
-            messages.push(from_value(one).map_err(|e| e.within("message"))?);
+        for (i, item) in self.messages.unwrap_or_default().into_iter().enumerate() {
+            raw.push((format!("messages[{i}]"), item));
         }
-        for (i, item) in raw.messages.unwrap_or_default().into_iter().enumerate() {
-            messages.push(from_value(item).map_err(|e| e.within(&format!("messages[{i}]")))?);
-        }
-        if messages.is_empty() {
+        if raw.is_empty() {
             return Err(ParseError::at(
                 "messages",
                 "needs `message` (one) or `messages` (a list)",
             ));
         }
+        Ok(raw)
+    }
+}
+
+impl TryFrom<NotificationEnvelope> for ReplyNotification {
+    type Error = ParseError;
+
+    fn try_from(envelope: NotificationEnvelope) -> Result<Self, ParseError> {
+        if envelope.customer_token.trim().is_empty() {
+            return Err(ParseError::at("customer_token", "must not be empty"));
+        }
+        let (customer_token, assign_type) = (envelope.customer_token.clone(), envelope.assign_type);
+        let messages = envelope
+            .into_raw_messages()?
+            .into_iter()
+            .map(|(at, value)| from_value(value).map_err(|e| e.within(&at)))
+            .collect::<Result<_, _>>()?;
         Ok(ReplyNotification {
-            customer_token: raw.customer_token,
-            assign_type: raw.assign_type,
+            customer_token,
+            assign_type,
             messages,
         })
     }

@@ -29,7 +29,6 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::sync::atomic::Ordering::Relaxed;
@@ -37,7 +36,7 @@ use std::time::Instant;
 use udesk_protocol::content::{Content, EventKind};
 use udesk_protocol::customer::is_valid_customer_token;
 use udesk_protocol::sign::constant_time_eq;
-use udesk_protocol::{AssignType, ParseError, ReplyMessage};
+use udesk_protocol::{NotificationEnvelope, ParseError, ReplyMessage};
 
 /// The `type` a message whose content could not be read is stored and streamed with. No Udesk
 /// type: the protocol reads it back as [`Content::Unknown`], which the original type would not
@@ -68,42 +67,6 @@ pub async fn receive(
     };
     counter.fetch_add(1, Relaxed);
     result
-}
-
-/// A push as it arrives: the envelope parsed strictly, each message still raw.
-#[derive(Deserialize)]
-struct Envelope {
-    customer_token: String,
-    assign_type: AssignType,
-    #[serde(default)]
-    message: Option<Value>,
-    #[serde(default)]
-    messages: Option<Vec<Value>>,
-}
-
-impl Envelope {
-    /// The raw messages in Udesk's order, each with its place in the body (`messages[2]`).
-    fn raw_messages(&mut self) -> Result<Vec<(String, Value)>, AppError> {
-        let mut raw = Vec::new();
-        if let Some(one) = self.message.take().filter(|m| !m.is_null()) {
-            raw.push(("message".to_owned(), one));
-        }
-        for (i, item) in self
-            .messages
-            .take()
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
-            raw.push((format!("messages[{i}]"), item));
-        }
-        if raw.is_empty() {
-            return Err(AppError::BadRequest(
-                "messages: needs `message` (one) or `messages` (a list)".into(),
-            ));
-        }
-        Ok(raw)
-    }
 }
 
 /// A message read from a push, and what could not be read of it.
@@ -180,13 +143,16 @@ async fn store_push(
         return Err(AppError::Unauthorized("wrong webhook secret".into()));
     }
     let body = body.map_err(|r| AppError::from_body_rejection(r, WEBHOOK_BODY_LIMIT))?;
-    let mut envelope: Envelope = crate::api::parse_json(&body)?;
+    let envelope: NotificationEnvelope = crate::api::parse_json(&body)?;
     if !is_valid_customer_token(&envelope.customer_token) {
         return Err(AppError::BadRequest(
             "customer_token: must be 1 to 64 letters, digits or underscores".into(),
         ));
     }
-    let raw = envelope.raw_messages()?;
+    let (customer_token, assign_type) = (envelope.customer_token.clone(), envelope.assign_type);
+    let raw = envelope
+        .into_raw_messages()
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
 
     let mut messages = Vec::with_capacity(raw.len());
     let mut sessions = Vec::new();
@@ -222,8 +188,8 @@ async fn store_push(
     }
     let offered = messages.len();
     let push = Push {
-        customer_token: envelope.customer_token,
-        assign_type: envelope.assign_type,
+        customer_token,
+        assign_type,
         received_at: now_ms(),
         messages,
         sessions,
