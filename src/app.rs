@@ -744,6 +744,8 @@ impl Chat {
 
     /// After waiting in the queue, asks for the session once more: Udesk answers an existing
     /// session with its full assign_info (the agent, and the survey options that 2001 lacked).
+    /// Known race: if the agent closes the session between the check below and Udesk handling
+    /// this request (one round trip after the pick-up), Udesk opens a new session instead.
     fn sync_assigned_session(self) {
         let needed = self.conv.with_untracked(|c| {
             c.session.phase == Phase::Agent && c.session.survey_options.is_none()

@@ -384,6 +384,10 @@ export class Widget {
     // The agent has picked up (start_session), not just been appointed.
     await expect(this.messages.locator('[data-testid="event"][data-kind="start_session"]')).toBeVisible({ timeout: 20_000 });
     await expect(this.headerStatus).toHaveText(/Support agent|客服/);
+    // The widget knows the session's survey options: after a queue (2001 has none) it asks for
+    // the session once more, and an agent closing before that request lands would get a new
+    // session (see `sync_assigned_session` in src/app.rs). People do not close that fast.
+    await expect(this.page.getByTestId('rate-service')).toBeVisible();
     const token = await this.customerToken();
     const sessions = await sim.sessions(token);
     expect(sessions.length).toBeGreaterThan(0);

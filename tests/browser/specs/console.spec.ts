@@ -74,7 +74,8 @@ test('a person at the agent console picks up a waiting visitor, replies, invites
   await expect(agent.getByTestId('notice')).toHaveText('Conversation closed.');
   await expect(widget.headerStatus).toHaveText('The conversation has ended.');
   await expect(widget.messages.locator('[data-testid="event"][data-kind="close"]')).toBeVisible();
-  // The console no longer offers a composer for this customer.
+  // The console lists the customer as closed and no longer offers a composer for them.
+  await expect(row).toContainText('closed');
   await expect(agent.getByTestId('composer')).toBeHidden();
   await screenshot(page, '82-widget-closed-by-agent');
 });
