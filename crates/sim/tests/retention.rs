@@ -24,16 +24,6 @@ fn records(n: usize) -> Retention {
     }
 }
 
-/// The robot answers' message ids in `customer`'s transcript, oldest first.
-async fn robot_answer_ids(sim: &Sim, customer: &str) -> Vec<String> {
-    sim.transcript(customer)
-        .await
-        .iter()
-        .filter(|e| e["from"] == "robot" && e["data"]["question_id"].is_i64())
-        .map(|e| e["message_id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// Asks for the scripted agent, closes the session from the console, and returns its id.
 async fn served_and_closed(sim: &Sim, customer: &str) -> u64 {
     let answer = sim.agent_session(customer).await;
@@ -79,7 +69,7 @@ async fn webhook_tries_keep_the_newest_and_count_the_forgotten_while_delivery_go
         .map(|a| a["message_ids"][0].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(page["forgotten"], 2, "{page}");
-    let written = robot_answer_ids(&sim, "c_many").await;
+    let written = sim.robot_answer_ids("c_many").await;
     assert_eq!(kept, written[2..], "the newest three tries, oldest first");
     sim.sim.shutdown().await;
 }

@@ -21,16 +21,6 @@ fn config(receiver: &Receiver) -> SimConfig {
     }
 }
 
-/// The robot answers' message ids in the order the simulator wrote them.
-async fn robot_answer_ids(sim: &Sim, customer: &str) -> Vec<String> {
-    sim.transcript(customer)
-        .await
-        .iter()
-        .filter(|e| e["from"] == "robot" && e["data"]["question_id"].is_i64())
-        .map(|e| e["message_id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 fn ids(messages: &[Value]) -> Vec<String> {
     messages
         .iter()
@@ -55,7 +45,7 @@ async fn a_failing_receiver_gets_the_same_message_until_it_accepts_and_order_hol
     let delivered = receiver
         .wait_messages("c_retry", "three answers", |m| m.len() >= 3)
         .await;
-    let written = robot_answer_ids(&sim, "c_retry").await;
+    let written = sim.robot_answer_ids("c_retry").await;
     assert_eq!(ids(&delivered), written, "each answer once, in order");
 
     // The first push was tried four times with the same body.
@@ -209,7 +199,7 @@ async fn a_push_out_of_tries_is_given_up_visibly_and_later_pushes_go_on() {
     let delivered = receiver
         .wait_messages("c_give_up", "second answer", |m| !m.is_empty())
         .await;
-    let written = robot_answer_ids(&sim, "c_give_up").await;
+    let written = sim.robot_answer_ids("c_give_up").await;
     assert_eq!(ids(&delivered), [written[1].clone()]);
     let attempts = sim.webhook_attempts().await;
     assert_eq!(attempts[1]["outcome"], "gave_up");
@@ -290,7 +280,7 @@ async fn the_duplicate_fault_sends_every_push_twice() {
     let messages = receiver
         .wait_messages("c_dup", "four copies", |m| m.len() >= 4)
         .await;
-    let written = robot_answer_ids(&sim, "c_dup").await;
+    let written = sim.robot_answer_ids("c_dup").await;
     assert_eq!(
         ids(&messages),
         [&written[0], &written[0], &written[1], &written[1]].map(|s| s.clone())
@@ -342,7 +332,7 @@ async fn the_out_of_order_fault_delivers_a_burst_newest_first() {
     let messages = receiver
         .wait_messages("c_order", "three answers", |m| m.len() >= 3)
         .await;
-    let mut written = robot_answer_ids(&sim, "c_order").await;
+    let mut written = sim.robot_answer_ids("c_order").await;
     written.reverse();
     assert_eq!(ids(&messages), written, "newest first");
     sim.sim.shutdown().await;

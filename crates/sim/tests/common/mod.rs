@@ -190,6 +190,17 @@ impl Sim {
         all[customer].as_array().cloned().unwrap_or_default()
     }
 
+    /// The message ids of the robot's answers in the customer's transcript, in the order the
+    /// simulator wrote them.
+    pub async fn robot_answer_ids(&self, customer: &str) -> Vec<String> {
+        self.transcript(customer)
+            .await
+            .iter()
+            .filter(|e| e["from"] == "robot" && e["data"]["question_id"].is_i64())
+            .map(|e| e["message_id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// Waits until the transcript satisfies `check`.
     pub async fn wait_transcript(
         &self,
