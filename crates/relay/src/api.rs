@@ -5,20 +5,20 @@
 //! field-naming parser, so a bad one gets `400 {"error":"bad_request","message":"data.content:
 //! invalid type: …"}`.
 
-use crate::app::{AppState, API_BODY_LIMIT};
 use crate::error::AppError;
 use crate::identity::Identity;
-use crate::limits::{client_ip, ip_key, RateLimiter};
+use crate::limits::{ip_key, RateLimiter};
+use crate::state::{
+    bearer, now_secs, parse_json, ApiJson, AppState, ClientIp, Visitor, API_BODY_LIMIT,
+    MESSAGE_ID_HEADER,
+};
 use crate::store::{now_ms, CustomerProfile};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::de::DeserializeOwned;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use udesk_protocol::code::CodeResponse;
 use udesk_protocol::customer::{CreateCustomerRequest, CustomerFields};
@@ -33,106 +33,6 @@ use udesk_protocol::Code;
 /// A repeated send with the same message_id within this window answers the first send's result
 /// instead of sending again.
 const SEND_DEDUPE_WINDOW_MS: u64 = 24 * 3600 * 1000;
-
-/// The answer header naming the message_id a send was made with (generated when the widget sent
-/// none).
-pub const MESSAGE_ID_HEADER: &str = "x-message-id";
-
-/// Unix seconds.
-pub fn now_secs() -> u64 {
-    now_ms() / 1000
-}
-
-/// The token of an `Authorization: Bearer …` header.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
-/// The visitor a call is made for, from its bearer token.
-pub struct Visitor {
-    pub customer_token: String,
-}
-
-impl FromRequestParts<AppState> for Visitor {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = bearer(&parts.headers).ok_or_else(|| {
-            AppError::Unauthorized("missing `Authorization: Bearer <token>`".into())
-        })?;
-        let customer_token = state
-            .identity
-            .verify(token, now_secs())
-            .map_err(|e| AppError::Unauthorized(e.message().into()))?;
-        Ok(Visitor { customer_token })
-    }
-}
-
-/// The client's IP (see [`crate::limits::client_ip`]); `None` without a socket (a router
-/// called in-process).
-pub struct ClientIp(pub Option<std::net::IpAddr>);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, std::convert::Infallible> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        Ok(ClientIp(client_ip(
-            &parts.headers,
-            peer,
-            state.trust_forwarded_for,
-        )))
-    }
-}
-
-/// A JSON body parsed with field-named errors; size and syntax problems are JSON errors too.
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
-    type Rejection = AppError;
-
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|r| AppError::from_body_rejection(r, API_BODY_LIMIT))?;
-        parse_json(&bytes).map(ApiJson)
-    }
-}
-
-/// Parses a JSON body; the error names the field that failed.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| AppError::BadRequest("the body is not UTF-8 text".into()))?;
-    if text.trim().is_empty() {
-        return Err(AppError::BadRequest(
-            "the body is empty; send a JSON object".into(),
-        ));
-    }
-    // Syntax first, so that a broken body is called that rather than blamed on a field.
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return Err(AppError::BadRequest(format!(
-            "the body is not valid JSON: {e}"
-        )));
-    }
-    // Every body is an object; serde would also fill a struct from an array, by position.
-    if !text.trim_start().starts_with('{') {
-        return Err(AppError::BadRequest(
-            "the body must be a JSON object".into(),
-        ));
-    }
-    udesk_protocol::from_str(text).map_err(AppError::from)
-}
 
 /// Takes one call from `key`'s budget in `limiter`, counting a refusal in `refused`.
 fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
@@ -456,44 +356,6 @@ pub async fn relay_config(State(state): State<AppState>) -> Json<RelayConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bearer_tokens_are_read_leniently() {
-        let mut h = HeaderMap::new();
-        assert_eq!(bearer(&h), None);
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer  abc "),
-        );
-        assert_eq!(bearer(&h), Some("abc"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer(&h), None);
-    }
-
-    #[test]
-    fn bad_bodies_name_their_field() {
-        let err = parse_json::<SendMessageRequest>(br#"{"type":"message","data":{"content":5}}"#)
-            .err()
-            .unwrap();
-        assert!(
-            err.body().message.starts_with("data.content"),
-            "{:?}",
-            err.body()
-        );
-        assert!(parse_json::<SendMessageRequest>(b"{").is_err());
-        assert!(parse_json::<SendMessageRequest>(b"  ").is_err());
-        assert!(parse_json::<SendMessageRequest>(&[0xff, 0xfe]).is_err());
-        // An array would fill the struct by position: refused like any non-object.
-        for body in [&b"[]"[..], b"[\"c\", \"agent\"]", b"\"x\"", b"7", b"null"] {
-            let err = parse_json::<CreateSessionRequest>(body).err().unwrap();
-            assert!(
-                err.body().message.contains("JSON object"),
-                "{:?}",
-                err.body()
-            );
-        }
-        assert!(parse_json::<CreateSessionRequest>(b" {}").is_ok());
-    }
 
     #[test]
     fn message_ids_are_checked() {

@@ -13,7 +13,7 @@
 //! hub is resynced: each open stream re-reads the store after its last id. Nothing stored is
 //! missed, only delayed by the outage.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{decode_notification, RedisFeed};
 use futures_util::StreamExt;
 use redis::aio::{PubSubSink, PubSubStream};

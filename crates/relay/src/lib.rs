@@ -11,7 +11,9 @@
 //! - [`server`]: [`start`] and [`RunningRelay`]: secrets, store, upstream or embedded simulator,
 //!   HTTP server, upkeep, graceful shutdown.
 //! - [`accept`]: the accept loop (axum::serve plus a header-read timeout against slow clients).
-//! - [`app`]: the shared [`AppState`] and [`app()`], the router.
+//! - [`state`]: the shared [`AppState`] (below the router and every handler) and the request
+//!   extractors built on it: the visitor of a bearer token, the client IP, JSON bodies.
+//! - [`app`]: [`app()`], the router.
 //! - [`api`]: `/v1/visitor`, `/v1/sessions`, `/v1/messages`, … (the widget's calls).
 //! - [`sse`]: `GET /v1/events`, replay then live.
 //! - [`webhook`]: `POST /webhooks/udesk/{secret}`, durable intake (a strict envelope; a message
@@ -42,12 +44,14 @@ pub mod sanitize;
 pub mod secrets;
 pub mod server;
 pub mod sse;
+pub mod state;
 pub mod store;
 pub mod udesk;
 pub mod web;
 pub mod webhook;
 
-pub use app::{app, AppState};
+pub use app::app;
 pub use config::Config;
 pub use error::AppError;
 pub use server::{start, start_with_sim, RunningRelay};
+pub use state::AppState;

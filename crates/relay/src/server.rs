@@ -1,7 +1,7 @@
 //! Starting and stopping the relay: secrets, store (and with Redis, the feed of other relays'
 //! events), upstream (or the embedded simulator), the HTTP server and its background upkeep.
 
-use crate::app::{app, AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
+use crate::app::app;
 use crate::config::{Config, StoreSpec, Upstream};
 use crate::fanout;
 use crate::hub::Hub;
@@ -9,6 +9,7 @@ use crate::identity::Identity;
 use crate::limits::{KeyedLocks, OpenLimit, RateLimiter};
 use crate::metrics::Metrics;
 use crate::secrets;
+use crate::state::{AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
 use crate::store::{
     now_ms, redacted_url, Durability, MemoryStore, RedisFeed, RedisStore, Retention, SqliteStore,
     Storage,

@@ -13,10 +13,9 @@
 //! long `retry:` (30–45 s) and a comment saying why, so a crowd behind one address backs off.
 //! The stream also ends when its token expires; that reconnect gets 401, and the widget renews.
 
-use crate::api::{bearer, now_secs, ClientIp};
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::limits::{ip_key, OpenSlot};
+use crate::state::{bearer, now_secs, AppState, ClientIp};
 use crate::store::StoredEvent;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};

@@ -1,8 +1,8 @@
 //! The relay's plain web parts: the built widget and demo page, health, metrics, CORS and the
 //! origin check, and the JSON answers for unknown paths.
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -149,7 +149,7 @@ pub fn cors(origins: &[String]) -> CorsLayer {
         ])
         .expose_headers([
             header::RETRY_AFTER,
-            HeaderName::from_static(crate::api::MESSAGE_ID_HEADER),
+            HeaderName::from_static(crate::state::MESSAGE_ID_HEADER),
         ])
         .max_age(Duration::from_secs(3600))
 }

@@ -21,9 +21,9 @@
 //! (a string or number, not empty) still makes the push 400: that id is the dedupe key, without
 //! it every resend would be stored again, and Udesk always sends one.
 
-use crate::app::{AppState, WEBHOOK_BODY_LIMIT};
 use crate::error::AppError;
 use crate::sanitize;
+use crate::state::{AppState, WEBHOOK_BODY_LIMIT};
 use crate::store::{now_ms, NewMessage, Push};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -143,7 +143,7 @@ async fn store_push(
         return Err(AppError::Unauthorized("wrong webhook secret".into()));
     }
     let body = body.map_err(|r| AppError::from_body_rejection(r, WEBHOOK_BODY_LIMIT))?;
-    let envelope: NotificationEnvelope = crate::api::parse_json(&body)?;
+    let envelope: NotificationEnvelope = crate::state::parse_json(&body)?;
     if !is_valid_customer_token(&envelope.customer_token) {
         return Err(AppError::BadRequest(
             "customer_token: must be 1 to 64 letters, digits or underscores".into(),

@@ -8,8 +8,8 @@ use common::{agent_push, error_body, robot_push, start, Resume, IDENTITY_SECRET}
 use serde_json::json;
 use std::time::Duration;
 use udesk_protocol::relay::VisitorResponse;
-use udesk_relay::api::now_secs;
 use udesk_relay::identity::{sign_user_id, Identity};
+use udesk_relay::state::now_secs;
 
 #[tokio::test]
 async fn anonymous_visitors_get_distinct_customers_and_renewal_keeps_theirs() {

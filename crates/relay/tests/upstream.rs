@@ -100,7 +100,7 @@ async fn answer(
         nonce: query.get("nonce").cloned(),
         sign_version: query.get("sign_version").cloned(),
     };
-    let now = udesk_relay::api::now_secs() as i64;
+    let now = udesk_relay::state::now_secs() as i64;
     if let Err(e) = signed.verify(EMAIL, TOKEN, now) {
         return axum::Json(json!({"code": e.code().0, "message": e.message()})).into_response();
     }
@@ -600,7 +600,7 @@ async fn queue_status_polls_are_rate_limited_per_visitor() {
     let (udesk, url) = stand_in().await;
     let t = relay_to(&url, &[]).await;
     let (v, other) = (t.visitor().await, t.visitor().await);
-    for _ in 0..udesk_relay::app::QUEUE_STATUS_BURST {
+    for _ in 0..udesk_relay::state::QUEUE_STATUS_BURST {
         let r = t.get_as(&v.token, "/v1/queue_status").await;
         assert_eq!(r.status(), 200);
     }
@@ -610,7 +610,7 @@ async fn queue_status_polls_are_rate_limited_per_visitor() {
     assert_eq!((status, error.as_str()), (429, "rate_limited"));
     assert_eq!(
         udesk.calls_to("/open_api_v1/im/queue_status").len(),
-        udesk_relay::app::QUEUE_STATUS_BURST as usize
+        udesk_relay::state::QUEUE_STATUS_BURST as usize
     );
     let r = t.get_as(&other.token, "/v1/queue_status").await;
     assert_eq!(r.status(), 200);
