@@ -113,8 +113,6 @@ pub struct Chat {
     pub lightbox: RwSignal<Option<(String, String)>>,
     /// Text of the live region.
     pub announcement: RwSignal<String>,
-    /// The launcher, which gets the focus back when the panel closes.
-    pub launcher: NodeRef<leptos::html::Button>,
     /// The page is in view (not a background tab): with the panel open, the visitor sees the
     /// transcript.
     visible: RwSignal<bool>,
@@ -145,7 +143,6 @@ impl Chat {
             error: RwSignal::new(None),
             lightbox: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
-            launcher: NodeRef::new(),
             visible: RwSignal::new(!browser::page_hidden()),
             inner: StoredValue::new_local(Inner {
                 config,
@@ -501,10 +498,8 @@ impl Chat {
         }
         self.open.set(false);
         self.lightbox.set(None);
+        // embed.js gives the focus back to its launcher.
         self.emit("close", Object::new().value());
-        if let Some(launcher) = self.launcher.get_untracked() {
-            let _ = launcher.focus();
-        }
     }
 
     pub fn toggle(self) {
