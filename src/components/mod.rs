@@ -21,11 +21,9 @@ mod survey;
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use udesk_protocol::Content;
 
 use crate::app::Chat;
-use crate::i18n::{Locale, Texts};
-use crate::safe_html::strip_tags;
+use crate::i18n::Locale;
 
 /// The app inside the shell's root, in one language: its stylesheet and, while open, the panel.
 /// (The root, with the launcher, is embed.js's; it follows the app's `open`, `close` and
@@ -41,37 +39,6 @@ pub fn Widget(chat: Chat, locale: Locale) -> impl IntoView {
         <For each=move || chat.open.get().then_some(()) key=|_| () let:_open>
             <panel::Panel chat t/>
         </For>
-    }
-}
-
-/// A one-line text of a message for the live region and the host page's `message` event.
-pub fn preview(content: &Content, texts: &Texts) -> String {
-    let text = match content {
-        Content::Text(t) => strip_tags(&t.content),
-        Content::Rich(r) => strip_tags(&r.content),
-        Content::Image(_) => texts.image.to_owned(),
-        Content::Audio(m) | Content::Video(m) | Content::File(m) => {
-            m.filename.clone().unwrap_or_else(|| texts.file.to_owned())
-        }
-        Content::Struct(s) => s
-            .cards
-            .iter()
-            .filter_map(|c| c.title.clone())
-            .collect::<Vec<_>>()
-            .join(" / "),
-        Content::RobotAnswer(a) => strip_tags(a.answer.as_deref().unwrap_or_default()),
-        Content::Event(kind, data) => data
-            .content
-            .clone()
-            .unwrap_or_else(|| messages::event_text(*kind, texts).to_owned()),
-        Content::Unknown { .. } => texts.unsupported.to_owned(),
-    };
-    let mut chars = text.chars();
-    let short: String = chars.by_ref().take(140).collect();
-    if chars.next().is_some() {
-        format!("{short}…")
-    } else {
-        short
     }
 }
 
