@@ -24,9 +24,7 @@
  *
  * This file keeps its name across releases (it is served with Cache-Control: no-cache); it
  * reads manifest.json next to itself to find the hashed JS module and wasm of the current build.
- *
- * The build (www/write-manifest.sh) drops this comment, indentation, blank lines and lines that
- * start with //: keep code free of multi-line strings and of lines starting with // in strings.
+ * The build minifies it (www/write-manifest.sh, terser).
  */
 (function () {
   'use strict';
