@@ -104,7 +104,8 @@ pub async fn visitor(
     let name = optional_text(request.name, "name", 128)?;
     let email = optional_text(request.email, "email", 254)?;
     let now = now_secs();
-    let customer_token = if let Some(user_id) = request.user_id {
+    // Renewals keep the first issue time, so that a token chain ends at the maximum lifetime.
+    let (customer_token, issued_at) = if let Some(user_id) = request.user_id {
         if user_id.is_empty() || user_id.len() > 256 {
             return Err(AppError::BadRequest(
                 "user_id: must be 1 to 256 bytes".into(),
@@ -118,14 +119,15 @@ pub async fn visitor(
                 "signature: does not match user_id under this relay's identity secret".into(),
             ));
         }
-        state.identity.customer_token_for_user(&user_id)
+        (user_customer_token(&state, &user_id).await?, now)
     } else if let Some(token) = bearer(&headers) {
-        state
+        let claims = state
             .identity
             .verify_for_renewal(token, now)
-            .map_err(|e| AppError::Unauthorized(e.message().into()))?
+            .map_err(|e| AppError::Unauthorized(e.message().into()))?;
+        (claims.customer_token, claims.issued_at)
     } else {
-        Identity::anonymous_customer_token()
+        (Identity::anonymous_customer_token(), now)
     };
     if name.is_some() || email.is_some() {
         let profile = CustomerProfile {
@@ -136,12 +138,31 @@ pub async fn visitor(
         };
         state.store.run(move |s| s.save_customer(&profile)).await?;
     }
-    let (token, expires_at) = state.identity.issue(&customer_token, now);
+    let (token, expires_at) = state
+        .identity
+        .issue_renewal(&customer_token, issued_at, now);
     Ok(Json(VisitorResponse {
         customer_token,
         token,
         expires_at,
     }))
+}
+
+/// The customer_token of a signed user: the one of the old derivation when the store already
+/// knows that customer (so an existing user stays the same Udesk customer, with its history),
+/// else the current one (see [`crate::identity`]).
+async fn user_customer_token(state: &AppState, user_id: &str) -> Result<String, AppError> {
+    let legacy = state.identity.legacy_customer_token_for_user(user_id);
+    let known = legacy.clone();
+    if state
+        .store
+        .run(move |s| s.customer(&known))
+        .await?
+        .is_some()
+    {
+        return Ok(legacy);
+    }
+    Ok(state.identity.customer_token_for_user(user_id))
 }
 
 /// Creates the Udesk customer for this customer_token the first time it is needed, with the

@@ -140,7 +140,8 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_IDENTITY_SECRET", hide_env_values = true)]
     pub identity_secret: Option<String>,
 
-    /// Key of the visitors' bearer tokens. Derived from the identity secret when absent.
+    /// Secret of the visitors' bearer tokens (their key is derived from it with HKDF). When
+    /// absent the key is derived from the identity secret. Changing it revokes every token.
     #[arg(long, env = "UDESK_RELAY_TOKEN_SECRET", hide_env_values = true)]
     pub token_secret: Option<String>,
 
@@ -165,13 +166,19 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_WIDGET_DIR", default_value = "dist")]
     pub widget_dir: PathBuf,
 
-    /// Lifetime of a visitor's bearer token, in seconds.
+    /// Lifetime of a visitor's bearer token, in seconds (at most 30 days).
     #[arg(long, env = "UDESK_RELAY_TOKEN_TTL", default_value_t = 24 * 3600)]
     pub token_ttl: u64,
 
     /// How long after expiry a token may still be renewed (keeping its customer), in seconds.
     #[arg(long, env = "UDESK_RELAY_RENEW_GRACE", default_value_t = 30 * 24 * 3600)]
     pub renew_grace: u64,
+
+    /// How long after its first issue a token may still be renewed, in seconds: renewals keep
+    /// the first issue time, so a stolen token dies at the latest this long after it was first
+    /// issued (anonymous visitors then start a new conversation; signed users sign in again).
+    #[arg(long, env = "UDESK_RELAY_TOKEN_MAX_LIFETIME", default_value_t = 90 * 24 * 3600)]
+    pub token_max_lifetime: u64,
 
     /// Sends (messages, sessions, surveys, ratings) per visitor per minute, sustained (0 = off).
     #[arg(long, env = "UDESK_RELAY_SEND_RATE", default_value_t = 30)]

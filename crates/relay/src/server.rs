@@ -167,9 +167,16 @@ pub async fn start_with_sim(
     )?;
     let (store, feed) = open_store(&config).await?;
     if feed.is_some() && (config.webhook_secret.is_none() || config.identity_secret.is_none()) {
-        tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret to each");
+        tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret (and --token-secret, if any) to each");
     }
     let metrics = Arc::new(Metrics::default());
+    if config.token_ttl > crate::identity::MAX_TOKEN_TTL_SECS {
+        tracing::warn!(
+            token_ttl = config.token_ttl,
+            "--token-ttl is capped to {} seconds (30 days)",
+            crate::identity::MAX_TOKEN_TTL_SECS
+        );
+    }
 
     // The webhook URL must reach this listener; an unspecified address is reachable on loopback.
     let reachable = if addr.ip().is_unspecified() {
@@ -225,7 +232,8 @@ pub async fn start_with_sim(
             config.token_secret.as_deref(),
             config.token_ttl,
             config.renew_grace,
-        ),
+        )
+        .with_max_lifetime(config.token_max_lifetime),
         store,
         hub: Hub::default(),
         udesk,
