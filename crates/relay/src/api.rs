@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use udesk_protocol::code::CodeResponse;
+use udesk_protocol::content::Content;
 use udesk_protocol::customer::{CreateCustomerRequest, CustomerFields};
 use udesk_protocol::message::SendMessageRequest;
 use udesk_protocol::relay::{RelayConfig, VisitorRequest, VisitorResponse};
@@ -268,6 +269,9 @@ pub async fn send_message(
     }
     request.customer_token = ct.clone();
     request.message_id = Some(message_id.clone());
+    if let Content::Text(text) = &mut request.content {
+        text.content = crate::sanitize::without_controls(&text.content);
+    }
 
     let _one_at_a_time = state.send_locks.lock(format!("{ct}\n{message_id}")).await;
     let (key, id) = (ct.clone(), message_id.clone());

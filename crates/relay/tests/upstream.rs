@@ -718,3 +718,21 @@ async fn sessions_udesk_assigned_belong_to_the_visitor() {
     );
     assert_eq!(udesk.calls_to("/open_api_v1/im/sessions/survey").len(), 2);
 }
+
+#[tokio::test]
+async fn a_visitors_text_reaches_udesk_without_nul_characters() {
+    let (udesk, url) = stand_in().await;
+    let t = relay_to(&url, &[]).await;
+    let v = t.visitor().await;
+    let response = t
+        .post_as(
+            &v.token,
+            "/v1/messages",
+            json!({"type": "message", "data": {"content": "refund\u{0} please\u{1b}[2J\nthanks"}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let sent = udesk.calls_to("/open_api_v1/im/messages");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body["data"]["content"], "refund please[2J\nthanks");
+}
