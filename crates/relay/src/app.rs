@@ -29,6 +29,7 @@ pub fn app(state: AppState) -> Router {
     let webhooks = Router::new()
         .route("/webhooks/udesk/{secret}", post(webhook::receive))
         .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
+    let body_timeout = state.body_timeout;
     Router::new()
         .merge(api)
         .merge(webhooks)
@@ -37,6 +38,10 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(web::metrics))
         .fallback(web::not_found)
         .method_not_allowed_fallback(web::method_not_allowed)
+        // Every body has a whole-body deadline, so a client dripping one cannot hold a task.
+        .layer(middleware::from_fn(move |request, next| {
+            crate::accept::body_deadline(body_timeout, request, next)
+        }))
         // Outermost, so that it answers preflights before routing (and its 405s).
         .layer(web::cors(&state.allowed_origins))
         // Answers carry text from requests (an error naming a path or an origin): browsers must

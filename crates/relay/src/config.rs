@@ -214,10 +214,31 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_KEEP_ALIVE_SECS", default_value_t = 15)]
     pub keep_alive_secs: u64,
 
-    /// Milliseconds a client may take to send a request's head; slower connections are closed
-    /// (slow-loris protection).
+    /// Milliseconds a client may take to send a request's head, counted for the first request
+    /// from the connection's accept (whatever its protocol); slower connections are closed
+    /// (slow-loris and silent-socket protection).
     #[arg(long, env = "UDESK_RELAY_HEADER_TIMEOUT_MS", default_value_t = 30_000)]
     pub header_timeout_ms: u64,
+
+    /// Milliseconds a request body may take to arrive completely (from the end of its head);
+    /// a late one is answered 408 and its connection closed.
+    #[arg(long, env = "UDESK_RELAY_BODY_TIMEOUT_MS", default_value_t = 20_000)]
+    pub body_timeout_ms: u64,
+
+    /// Milliseconds a connection may stay open with no request in flight (keep-alive between
+    /// requests); then it is closed. A request waiting for Udesk or an open event stream is in
+    /// flight, so this never cuts one.
+    #[arg(long, env = "UDESK_RELAY_IDLE_TIMEOUT_MS", default_value_t = 120_000)]
+    pub idle_timeout_ms: u64,
+
+    /// Connections one client IP (IPv6: one /64; the TCP peer, so behind a proxy the proxy)
+    /// may hold open at once; more are closed at once (0 = no limit).
+    #[arg(
+        long,
+        env = "UDESK_RELAY_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256
+    )]
+    pub max_connections_per_ip: usize,
 
     /// Embedded simulator: webhook body shape, `messages` (today's list) or `message` (the
     /// seed's single message). Default: messages.
@@ -272,6 +293,19 @@ impl Config {
 
     pub fn upstream_timeout(&self) -> Duration {
         Duration::from_millis(self.upstream_timeout_ms.max(1))
+    }
+
+    /// The deadlines of a connection's phases (see [`crate::accept`]).
+    pub fn deadlines(&self) -> crate::accept::Deadlines {
+        crate::accept::Deadlines {
+            header: Duration::from_millis(self.header_timeout_ms.max(1)),
+            idle: Duration::from_millis(self.idle_timeout_ms.max(1)),
+            max_connections_per_ip: self.max_connections_per_ip,
+        }
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms.max(1))
     }
 
     /// The robot-rating path for the configured style.

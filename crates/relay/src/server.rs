@@ -247,6 +247,7 @@ pub async fn start_with_sim(
         allowed_origins,
         widget_dir: config.widget_dir.clone(),
         keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
+        body_timeout: config.body_timeout(),
         max_streams: config.max_streams,
         streams_per_ip: OpenLimit::new(config.max_streams_per_ip),
         shutdown: CancellationToken::new(),
@@ -269,8 +270,13 @@ pub async fn start_with_sim(
 
     let router = app(state.clone());
     let stop = state.shutdown.clone();
-    let header_timeout = Duration::from_millis(config.header_timeout_ms.max(1));
-    let server = tokio::spawn(crate::accept::serve(listener, router, header_timeout, stop));
+    let server = tokio::spawn(crate::accept::serve(
+        listener,
+        router,
+        config.deadlines(),
+        state.metrics.clone(),
+        stop,
+    ));
     let upkeep = tokio::spawn(upkeep(state.clone()));
     tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
     Ok(RunningRelay {

@@ -63,6 +63,8 @@ pub struct Shared {
     pub allowed_origins: Vec<String>,
     pub widget_dir: PathBuf,
     pub keep_alive: Duration,
+    /// How long a request body may take to arrive (see [`crate::accept::body_deadline`]).
+    pub body_timeout: Duration,
     pub max_streams: usize,
     /// Event streams one client IP may hold open at once.
     pub streams_per_ip: OpenLimit,
