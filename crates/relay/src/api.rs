@@ -44,12 +44,22 @@ fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), App
 }
 
 impl AppState {
-    /// Takes one send from the visitor's budget.
+    /// Takes one send from the visitor's budget, then one upstream call from its IP's.
     fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
         take(
             &self.limiter,
             &visitor.customer_token,
             &self.metrics.rate_limited,
+        )?;
+        self.spend_upstream_from_ip(visitor)
+    }
+
+    /// Takes one upstream call from the budget of the visitor's client IP.
+    fn spend_upstream_from_ip(&self, visitor: &Visitor) -> Result<(), AppError> {
+        take(
+            &self.upstream_ip_limiter,
+            &visitor.ip_key,
+            &self.metrics.ip_upstream_rate_limited,
         )
     }
 
@@ -355,7 +365,8 @@ fn code_answer(answer: CodeResponse) -> Result<Json<CodeResponse>, AppError> {
     }
 }
 
-/// `GET /v1/queue_status`, limited per visitor (each poll is a call on Udesk's quota).
+/// `GET /v1/queue_status`, limited per visitor and per client IP (each poll is a call on
+/// Udesk's quota).
 pub async fn queue_status(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -365,6 +376,7 @@ pub async fn queue_status(
         &visitor.customer_token,
         &state.metrics.poll_rate_limited,
     )?;
+    state.spend_upstream_from_ip(&visitor)?;
     let answer = state.udesk.queue_status(&visitor.customer_token).await?;
     if answer.code.is_success() {
         Ok(Json(answer))

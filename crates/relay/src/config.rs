@@ -196,6 +196,16 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_VISITOR_BURST", default_value_t = 120)]
     pub visitor_burst: u32,
 
+    /// Calls that reach Udesk (sends, sessions, surveys, ratings, queue polls) per client IP
+    /// per minute, sustained, over all its visitors (0 = off). Anonymous visitors are free to
+    /// make, Udesk's API quota is not.
+    #[arg(long, env = "UDESK_RELAY_UPSTREAM_RATE_PER_IP", default_value_t = 120)]
+    pub upstream_rate_per_ip: u32,
+
+    /// Upstream calls one client IP may make in a burst above the sustained rate.
+    #[arg(long, env = "UDESK_RELAY_UPSTREAM_BURST_PER_IP", default_value_t = 60)]
+    pub upstream_burst_per_ip: u32,
+
     /// Take the client IP from the first `X-Forwarded-For` entry (only behind a proxy that
     /// sets it; otherwise clients could pick their own IP).
     #[arg(long, env = "UDESK_RELAY_TRUST_FORWARDED_FOR")]

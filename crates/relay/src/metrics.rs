@@ -83,6 +83,8 @@ pub struct Metrics {
     pub visitor_rate_limited: AtomicU64,
     /// Queue-status polls refused by the per-visitor limit.
     pub poll_rate_limited: AtomicU64,
+    /// Calls that would reach Udesk refused by the per-client-IP limit.
+    pub ip_upstream_rate_limited: AtomicU64,
     /// Connections open now.
     pub connections_open: AtomicI64,
     /// Connections closed at once because their client IP held `--max-connections-per-ip`.
@@ -223,10 +225,12 @@ impl Metrics {
              # TYPE udesk_relay_rate_limited_total counter\n\
              udesk_relay_rate_limited_total{{limit=\"send\"}} {}\n\
              udesk_relay_rate_limited_total{{limit=\"visitor\"}} {}\n\
-             udesk_relay_rate_limited_total{{limit=\"poll\"}} {}",
+             udesk_relay_rate_limited_total{{limit=\"poll\"}} {}\n\
+             udesk_relay_rate_limited_total{{limit=\"ip_upstream\"}} {}",
             self.rate_limited.load(Relaxed),
             self.visitor_rate_limited.load(Relaxed),
-            self.poll_rate_limited.load(Relaxed)
+            self.poll_rate_limited.load(Relaxed),
+            self.ip_upstream_rate_limited.load(Relaxed)
         );
         let _ = writeln!(
             out,

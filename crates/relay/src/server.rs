@@ -241,6 +241,10 @@ pub async fn start_with_sim(
         limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst),
         visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst),
         poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST),
+        upstream_ip_limiter: RateLimiter::new(
+            config.upstream_rate_per_ip,
+            config.upstream_burst_per_ip,
+        ),
         trust_forwarded_for: config.trust_forwarded_for,
         send_locks: KeyedLocks::default(),
         webhook_secret,
@@ -309,5 +313,6 @@ async fn upkeep(state: AppState) {
         state.limiter.sweep();
         state.visitor_limiter.sweep();
         state.poll_limiter.sweep();
+        state.upstream_ip_limiter.sweep();
     }
 }

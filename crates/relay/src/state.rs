@@ -53,6 +53,9 @@ pub struct Shared {
     pub visitor_limiter: RateLimiter,
     /// Per-visitor limit on `GET /v1/queue_status`.
     pub poll_limiter: RateLimiter,
+    /// Per-client-IP limit on every call that reaches Udesk (sends, sessions, surveys,
+    /// ratings, queue polls): fresh anonymous visitors are free, Udesk's quota is not.
+    pub upstream_ip_limiter: RateLimiter,
     /// Whether the client IP is the first `X-Forwarded-For` entry (behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// Serialises copies of one send (same customer and message_id).
@@ -107,9 +110,11 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The visitor a call is made for, from its bearer token.
+/// The visitor a call is made for, from its bearer token, and the client IP it calls from.
 pub struct Visitor {
     pub customer_token: String,
+    /// The client IP's rate-limit key ([`crate::limits::ip_key`]).
+    pub ip_key: String,
 }
 
 impl FromRequestParts<AppState> for Visitor {
@@ -123,7 +128,14 @@ impl FromRequestParts<AppState> for Visitor {
             .identity
             .verify(token, now_secs())
             .map_err(|e| AppError::Unauthorized(e.message().into()))?;
-        Ok(Visitor { customer_token })
+        let ClientIp(ip) = match ClientIp::from_request_parts(parts, state).await {
+            Ok(ip) => ip,
+            Err(never) => match never {},
+        };
+        Ok(Visitor {
+            customer_token,
+            ip_key: crate::limits::ip_key(ip),
+        })
     }
 }
 

@@ -736,3 +736,54 @@ async fn a_visitors_text_reaches_udesk_without_nul_characters() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].body["data"]["content"], "refund please[2J\nthanks");
 }
+
+/// The red team's amplification: one IP with many fresh (free) visitors made hundreds of Udesk
+/// calls in seconds. Every visitor of one IP shares one upstream budget.
+#[tokio::test]
+async fn upstream_calls_are_limited_per_ip_across_its_visitors() {
+    let (udesk, url) = stand_in().await;
+    let t = relay_to(
+        &url,
+        &[
+            "--upstream-rate-per-ip",
+            "6",
+            "--upstream-burst-per-ip",
+            "5",
+        ],
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let v = t.visitor().await;
+        for _ in 0..2 {
+            let r = t
+                .post_as(
+                    &v.token,
+                    "/v1/messages",
+                    json!({"type": "message", "data": {"content": "hi"}}),
+                )
+                .await;
+            statuses.push(r.status().as_u16());
+        }
+        statuses.push(
+            t.get_as(&v.token, "/v1/queue_status")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    let passed = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(passed, 5, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [200, 429].contains(s)),
+        "{statuses:?}"
+    );
+    let upstream = udesk.calls_to("/open_api_v1/im/messages").len()
+        + udesk.calls_to("/open_api_v1/im/queue_status").len();
+    assert_eq!(upstream, 5);
+    assert_eq!(
+        t.metric("udesk_relay_rate_limited_total{limit=\"ip_upstream\"}")
+            .await,
+        7
+    );
+}
