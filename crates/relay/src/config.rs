@@ -206,10 +206,17 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_UPSTREAM_BURST_PER_IP", default_value_t = 60)]
     pub upstream_burst_per_ip: u32,
 
-    /// Take the client IP from the first `X-Forwarded-For` entry (only behind a proxy that
-    /// sets it; otherwise clients could pick their own IP).
+    /// Behind one proxy that appends the client's address to `X-Forwarded-For`: take the client
+    /// IP from its last entry (the same as `--trusted-proxies 1`). Set it only behind such a
+    /// proxy, otherwise clients pick their own IP.
     #[arg(long, env = "UDESK_RELAY_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// How many proxies in front of the relay each append to `X-Forwarded-For`: the client IP
+    /// is the entry this many places from the right (entries further left come from the
+    /// client and are ignored). 0 = the TCP peer.
+    #[arg(long, env = "UDESK_RELAY_TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: usize,
 
     /// Open event streams the relay serves at once; more are ended at once so browsers retry.
     #[arg(long, env = "UDESK_RELAY_MAX_STREAMS", default_value_t = 10_000)]
@@ -303,6 +310,15 @@ impl Config {
 
     pub fn upstream_timeout(&self) -> Duration {
         Duration::from_millis(self.upstream_timeout_ms.max(1))
+    }
+
+    /// How many `X-Forwarded-For` entries from the right are trusted proxies' appends.
+    pub fn trusted_proxies(&self) -> usize {
+        if self.trusted_proxies == 0 && self.trust_forwarded_for {
+            1
+        } else {
+            self.trusted_proxies
+        }
     }
 
     /// The deadlines of a connection's phases (see [`crate::accept`]).

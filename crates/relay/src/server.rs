@@ -245,7 +245,7 @@ pub async fn start_with_sim(
             config.upstream_rate_per_ip,
             config.upstream_burst_per_ip,
         ),
-        trust_forwarded_for: config.trust_forwarded_for,
+        trusted_proxies: config.trusted_proxies(),
         send_locks: KeyedLocks::default(),
         webhook_secret,
         allowed_origins,

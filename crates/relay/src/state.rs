@@ -56,8 +56,9 @@ pub struct Shared {
     /// Per-client-IP limit on every call that reaches Udesk (sends, sessions, surveys,
     /// ratings, queue polls): fresh anonymous visitors are free, Udesk's quota is not.
     pub upstream_ip_limiter: RateLimiter,
-    /// Whether the client IP is the first `X-Forwarded-For` entry (behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// How many proxies in front of the relay append to `X-Forwarded-For` (0: the client IP
+    /// is the TCP peer); see [`crate::limits::client_ip`].
+    pub trusted_proxies: usize,
     /// Serialises copies of one send (same customer and message_id).
     pub send_locks: KeyedLocks,
     /// The secret path segment of the webhook URL.
@@ -157,7 +158,7 @@ impl FromRequestParts<AppState> for ClientIp {
         Ok(ClientIp(client_ip(
             &parts.headers,
             peer,
-            state.trust_forwarded_for,
+            state.trusted_proxies,
         )))
     }
 }
