@@ -33,7 +33,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(webhooks)
-        .merge(web::widget_routes(&state.widget_dir))
+        .merge(web::widget_routes(&state.widget_dir, state.demo_page))
         .route("/healthz", get(web::healthz))
         .route("/metrics", get(web::metrics))
         .fallback(web::not_found)
@@ -49,6 +49,16 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        // No answer needs a page to load or frame anything unless it says so (the demo page
+        // does); URLs may hold a token, so no Referer leaves a relay page.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(web::STRICT_CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)

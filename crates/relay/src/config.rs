@@ -154,6 +154,12 @@ pub struct Config {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// The relay's public base URL, as browsers reach it (e.g. `https://chat.example.com`):
+    /// its origin is the relay's own for the same-origin check. Without it, only an IP
+    /// address or `localhost` in `Host` counts as the relay's own origin (DNS rebinding).
+    #[arg(long, env = "UDESK_RELAY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Events older than this many days are dropped.
     #[arg(long, env = "UDESK_RELAY_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u64,
@@ -162,9 +168,15 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_RETENTION_COUNT", default_value_t = 1000)]
     pub retention_count: u64,
 
-    /// The built widget (`trunk build` output): served at `/widget/`, its demo.html at `/`.
+    /// The built widget (`trunk build` output): served at `/widget/`, its demo.html at `/`
+    /// (with the embedded simulator or `--demo-page`).
     #[arg(long, env = "UDESK_RELAY_WIDGET_DIR", default_value = "dist")]
     pub widget_dir: PathBuf,
+
+    /// Serve the demo shop page at `/` with a real Udesk upstream too (it always is with the
+    /// embedded simulator). A production relay needs no page of its own.
+    #[arg(long, env = "UDESK_RELAY_DEMO_PAGE")]
+    pub demo_page: bool,
 
     /// Lifetime of a visitor's bearer token, in seconds (at most 30 days).
     #[arg(long, env = "UDESK_RELAY_TOKEN_TTL", default_value_t = 24 * 3600)]

@@ -157,6 +157,10 @@ pub async fn start_with_sim(
 ) -> Result<RunningRelay, StartError> {
     let addr = listener.local_addr()?;
     let allowed_origins = crate::web::check_origins(&config.allowed_origins)?;
+    let public_origin = match &config.public_url {
+        Some(url) => Some(crate::web::public_origin(url)?),
+        None => None,
+    };
     let secrets::Secrets {
         webhook: webhook_secret,
         identity: identity_secret,
@@ -249,7 +253,9 @@ pub async fn start_with_sim(
         send_locks: KeyedLocks::default(),
         webhook_secret,
         allowed_origins,
+        public_origin,
         widget_dir: config.widget_dir.clone(),
+        demo_page: sim.is_some() || config.demo_page,
         keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
         body_timeout: config.body_timeout(),
         max_streams: config.max_streams,
@@ -282,7 +288,11 @@ pub async fn start_with_sim(
         stop,
     ));
     let upkeep = tokio::spawn(upkeep(state.clone()));
-    tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
+    if state.demo_page {
+        tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
+    } else {
+        tracing::info!("relay serving on http://{addr}: widget at /widget/ (no demo page: --demo-page serves it)");
+    }
     Ok(RunningRelay {
         addr,
         webhook_url,

@@ -65,7 +65,11 @@ pub struct Shared {
     pub webhook_secret: String,
     /// Browser origins allowed besides the relay's own, as [`crate::web::check_origins`] gives them.
     pub allowed_origins: Vec<String>,
+    /// The origin of `--public-url`, the relay's own (see [`crate::web::check_origin`]).
+    pub public_origin: Option<String>,
     pub widget_dir: PathBuf,
+    /// Whether `/` serves the demo shop page (with the embedded simulator or `--demo-page`).
+    pub demo_page: bool,
     pub keep_alive: Duration,
     /// How long a request body may take to arrive (see [`crate::accept::body_deadline`]).
     pub body_timeout: Duration,
