@@ -5,6 +5,8 @@
 //! `messages` as a list) is 400 naming the field; every message is sanitised and the whole push
 //! is stored in one transaction, deduplicated by message_id, BEFORE the 200. If the store fails
 //! the answer is 503, so Udesk sends the notification again: nothing acknowledged is ever lost.
+//! A push is handled in a task of its own that the answer waits for, so one that was stored
+//! reaches its open streams (and the metrics) even when Udesk hangs up before the answer.
 //! Both shapes are accepted: the seed's `message` (one) and today's `messages` (a list, kept in
 //! order).
 //!
@@ -57,16 +59,27 @@ pub async fn receive(
     secret: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, AppError> {
-    let started = Instant::now();
-    let result = store_push(&state, secret, body).await;
-    state.metrics.webhook_latency.observe(started.elapsed());
-    let counter = match &result {
-        Ok(_) => &state.metrics.webhook_ok,
-        Err(AppError::StoreUnavailable(_) | AppError::Internal(_)) => &state.metrics.webhook_failed,
-        Err(_) => &state.metrics.webhook_rejected,
-    };
-    counter.fetch_add(1, Relaxed);
-    result
+    // The push is handled by a task of its own, which the answer waits for: when Udesk hangs up
+    // mid-commit (its timeout), this handler is dropped, but what the store took must still
+    // reach the open streams (Udesk's resend of it is deduplicated and delivers nothing), and be
+    // counted.
+    let intake = tokio::spawn(async move {
+        let started = Instant::now();
+        let result = store_push(&state, secret, body).await;
+        state.metrics.webhook_latency.observe(started.elapsed());
+        let counter = match &result {
+            Ok(_) => &state.metrics.webhook_ok,
+            Err(AppError::StoreUnavailable(_) | AppError::Internal(_)) => {
+                &state.metrics.webhook_failed
+            }
+            Err(_) => &state.metrics.webhook_rejected,
+        };
+        counter.fetch_add(1, Relaxed);
+        result
+    });
+    intake
+        .await
+        .map_err(|e| AppError::Internal(format!("the webhook task failed: {e}")))?
 }
 
 /// A message read from a push, and what could not be read of it.
