@@ -6,7 +6,7 @@ use crate::config::{Config, StoreSpec, Upstream};
 use crate::fanout;
 use crate::hub::Hub;
 use crate::identity::Identity;
-use crate::limits::{KeyedLocks, OpenLimit, RateLimiter};
+use crate::limits::{KeyedLocks, RateLimiter, StreamCaps};
 use crate::metrics::Metrics;
 use crate::secrets;
 use crate::state::{AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
@@ -239,8 +239,11 @@ pub async fn start_with_sim(
         allowed_origins,
         widget_dir: config.widget_dir.clone(),
         keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
-        max_streams: config.max_streams,
-        streams_per_ip: OpenLimit::new(config.max_streams_per_ip),
+        stream_caps: StreamCaps::new(
+            config.max_streams,
+            config.max_streams_per_ip,
+            crate::sse::MAX_STREAMS_PER_VISITOR,
+        ),
         shutdown: CancellationToken::new(),
         relay_config: RelayConfig {
             simulator: sim.is_some(),
