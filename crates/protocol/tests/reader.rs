@@ -181,6 +181,11 @@ fn malformed_contents_are_refused_by_both() {
         json!({"type": "close", "data": {"auto": true, "atuo": false}}),
         json!({"type": "close", "data": {"survey_options": {"options": [{"id": 1}]}}}),
         json!({"type": "video", "data": {"content": "u", "duration": "long"}}),
+        // Found by tests/properties.rs: the reader took negative and infinite durations.
+        json!({"type": "video", "data": {"content": "u", "duration": -3}}),
+        json!({"type": "video", "data": {"content": "u", "duration": "-0.5"}}),
+        json!({"type": "video", "data": {"content": "u", "duration": "inf"}}),
+        json!({"type": "video", "data": {"content": "u", "duration": "NaN"}}),
         json!({"type": "message", "data": {"answer": "x", "third_url": 5}}),
         json!({"type": "message", "data": {"answer": "x", "third_url": {"url": 5}}}),
         json!({"type": "message", "data": {"question_id": "12", "answer": "x"}}),

@@ -1,5 +1,5 @@
 //! Rate limits and send locks: token buckets (per visitor on sends, per client IP on new visitor
-//! tokens), a cap on what one client IP holds open at once (event streams), and a lock per
+//! tokens), caps on open event streams (relay-wide, per client IP, per visitor), and a lock per
 //! (customer, message_id) so two copies of one send (a retry racing its original) are forwarded
 //! at most once.
 
@@ -119,7 +119,110 @@ pub fn ip_key(ip: Option<IpAddr>) -> String {
     }
 }
 
-/// A cap on how many things (event streams) each key (a client IP) holds open at once.
+/// The caps on open event streams: on the whole relay, per client IP and per visitor.
+///
+/// A stream is counted and admitted in one step, under one lock ([`StreamCaps::admit`]), and
+/// counted until its [`StreamSlot`] is dropped: concurrent opens cannot each see room that
+/// only one of them fits in (the check-then-act race of counting streams once they run).
+pub struct StreamCaps {
+    relay: usize,
+    per_ip: usize,
+    per_visitor: usize,
+    open: Arc<Mutex<OpenStreams>>,
+}
+
+/// What is open, by client IP key and by visitor.
+#[derive(Default)]
+struct OpenStreams {
+    total: usize,
+    by_ip: HashMap<String, usize>,
+    by_visitor: HashMap<String, usize>,
+}
+
+/// Which cap refused a stream (checked in this order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamRefusal {
+    /// Its client IP holds `--max-streams-per-ip` already.
+    Ip,
+    /// The relay serves `--max-streams` already.
+    Relay,
+    /// Its visitor holds its share already.
+    Visitor,
+}
+
+/// One admitted stream, counted against the caps until dropped.
+pub struct StreamSlot {
+    open: Arc<Mutex<OpenStreams>>,
+    ip: String,
+    visitor: String,
+}
+
+impl StreamCaps {
+    /// `per_ip` 0 turns the per-IP cap off.
+    pub fn new(relay: usize, per_ip: usize, per_visitor: usize) -> StreamCaps {
+        StreamCaps {
+            relay,
+            per_ip,
+            per_visitor,
+            open: Arc::default(),
+        }
+    }
+
+    fn open(&self) -> MutexGuard<'_, OpenStreams> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Admits a stream of `visitor` from the client IP key `ip`, or says which cap is full.
+    pub fn admit(&self, ip: &str, visitor: &str) -> Result<StreamSlot, StreamRefusal> {
+        let mut open = self.open();
+        let of = |map: &HashMap<String, usize>, key: &str| map.get(key).copied().unwrap_or(0);
+        if self.per_ip > 0 && of(&open.by_ip, ip) >= self.per_ip {
+            return Err(StreamRefusal::Ip);
+        }
+        if open.total >= self.relay {
+            return Err(StreamRefusal::Relay);
+        }
+        if of(&open.by_visitor, visitor) >= self.per_visitor {
+            return Err(StreamRefusal::Visitor);
+        }
+        open.total += 1;
+        *open.by_ip.entry(ip.to_owned()).or_default() += 1;
+        *open.by_visitor.entry(visitor.to_owned()).or_default() += 1;
+        Ok(StreamSlot {
+            open: self.open.clone(),
+            ip: ip.to_owned(),
+            visitor: visitor.to_owned(),
+        })
+    }
+
+    /// How many streams the client IP key `ip` holds.
+    pub fn open_of_ip(&self, ip: &str) -> usize {
+        self.open().by_ip.get(ip).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let open = &mut *guard;
+        open.total -= 1;
+        release(&mut open.by_ip, &self.ip);
+        release(&mut open.by_visitor, &self.visitor);
+    }
+}
+
+/// Counts one fewer for `key`, forgetting keys with nothing open (so the maps hold only
+/// current clients).
+fn release(open: &mut HashMap<String, usize>, key: &str) {
+    if let Some(count) = open.get_mut(key) {
+        *count -= 1;
+        if *count == 0 {
+            open.remove(key);
+        }
+    }
+}
+
+/// A cap on how many things (connections) each key (a client IP) holds open at once.
 pub struct OpenLimit {
     max: usize,
     open: Arc<Mutex<HashMap<String, usize>>>,
@@ -282,6 +385,45 @@ mod tests {
             "192.0.2.1"
         );
         assert_eq!(ip_key(None), "unknown");
+    }
+
+    #[test]
+    fn streams_are_capped_per_ip_relay_and_visitor_and_given_back_on_drop() {
+        let caps = StreamCaps::new(4, 2, 2);
+        let _a1 = caps.admit("ip-a", "v1").unwrap();
+        let a2 = caps.admit("ip-a", "v2").unwrap();
+        assert_eq!(caps.admit("ip-a", "v3").err(), Some(StreamRefusal::Ip));
+        let _b1 = caps.admit("ip-b", "v1").unwrap();
+        let _c3 = caps.admit("ip-c", "v3").unwrap();
+        assert_eq!(caps.admit("ip-d", "v4").err(), Some(StreamRefusal::Relay));
+        drop(a2);
+        assert_eq!(caps.open_of_ip("ip-a"), 1);
+        // v1 holds two (its share) although the relay has room again.
+        assert_eq!(caps.admit("ip-d", "v1").err(), Some(StreamRefusal::Visitor));
+        let _d2 = caps.admit("ip-d", "v2").expect("a slot came back");
+        drop(_b1);
+        assert_eq!(caps.open_of_ip("ip-b"), 0);
+        assert!(!caps.open().by_ip.contains_key("ip-b"));
+        let off = StreamCaps::new(1000, 0, 1000);
+        let _many: Vec<_> = (0..100).map(|_| off.admit("a", "v").unwrap()).collect();
+    }
+
+    #[test]
+    fn concurrent_admissions_never_pass_a_cap() {
+        let caps = Arc::new(StreamCaps::new(5, 0, 100));
+        let admitted: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..16)
+                .map(|n| {
+                    let caps = caps.clone();
+                    scope.spawn(move || caps.admit("ip", &format!("v{n}")).ok())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().unwrap())
+                .collect()
+        });
+        assert_eq!(admitted.len(), 5);
     }
 
     #[test]

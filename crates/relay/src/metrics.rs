@@ -49,9 +49,22 @@ impl Histogram {
     }
 }
 
+/// Which store the relay runs on and how durable it is, for `/metrics`
+/// (`udesk_relay_store_durability{store,durability} 1`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreInfo {
+    /// `memory`, `sqlite` or `redis`.
+    pub store: &'static str,
+    /// `fsync` (an acknowledged webhook is on disk), `none` (process memory: lost on restart),
+    /// `lossy` (Redis without fsync on every write, allowed by flag) or `unknown` (Redis that
+    /// refuses `CONFIG GET`).
+    pub durability: &'static str,
+}
+
 /// Everything `/metrics` reports.
 #[derive(Default)]
 pub struct Metrics {
+    pub store: StoreInfo,
     pub streams_open: AtomicI64,
     pub streams_total: AtomicU64,
     /// Streams answered with a retry hint and ended at once: the relay was full, the visitor
@@ -173,6 +186,13 @@ impl Metrics {
             "counter",
             "Webhook messages stored although a field or their content could not be read.",
             self.webhook_messages_degraded.load(Relaxed).to_string(),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP udesk_relay_store_durability The store and whether an acknowledged webhook survives a crash (fsync) or not (none, lossy, unknown).\n\
+             # TYPE udesk_relay_store_durability gauge\n\
+             udesk_relay_store_durability{{store=\"{}\",durability=\"{}\"}} 1",
+            self.store.store, self.store.durability
         );
         let _ = writeln!(
             out,

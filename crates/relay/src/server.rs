@@ -6,8 +6,8 @@ use crate::config::{Config, StoreSpec, Upstream};
 use crate::fanout;
 use crate::hub::Hub;
 use crate::identity::Identity;
-use crate::limits::{KeyedLocks, OpenLimit, RateLimiter};
-use crate::metrics::Metrics;
+use crate::limits::{KeyedLocks, RateLimiter, StreamCaps};
+use crate::metrics::{Metrics, StoreInfo};
 use crate::secrets;
 use crate::state::{AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
 use crate::store::{
@@ -80,17 +80,39 @@ impl RunningRelay {
     }
 }
 
-async fn open_store(config: &Config) -> Result<(Storage, Option<RedisFeed>), StartError> {
+/// Opens the store; says which it is and how durable, warning loudly when acknowledged webhooks
+/// would not survive a restart or crash.
+async fn open_store(
+    config: &Config,
+) -> Result<(Storage, Option<RedisFeed>, StoreInfo), StartError> {
     let retention = Retention::days(config.retention_days, config.retention_count);
     match config.store_spec() {
-        StoreSpec::Memory => Ok((Storage::new(MemoryStore::new(retention)), None)),
+        StoreSpec::Memory => {
+            warn_in_memory("--store memory");
+            let info = StoreInfo {
+                store: "memory",
+                durability: "none",
+            };
+            Ok((Storage::new(MemoryStore::new(retention)), None, info))
+        }
         StoreSpec::Sqlite(path) => {
             let shown = path.display().to_string();
+            let in_memory = path.as_os_str() == ":memory:";
             let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, retention))
                 .await?
                 .map_err(|e| format!("cannot open the SQLite store {shown}: {e}"))?;
-            tracing::info!(path = %shown, "SQLite store open");
-            Ok((Storage::new(store), None))
+            let durability = if in_memory {
+                warn_in_memory("--store sqlite::memory:");
+                "none"
+            } else {
+                tracing::info!(path = %shown, "SQLite store open");
+                "fsync"
+            };
+            let info = StoreInfo {
+                store: "sqlite",
+                durability,
+            };
+            Ok((Storage::new(store), None, info))
         }
         StoreSpec::Redis(url) => {
             let allow_lossy = config.allow_non_durable_redis;
@@ -102,22 +124,49 @@ async fn open_store(config: &Config) -> Result<(Storage, Option<RedisFeed>), Sta
                 Ok::<_, StartError>((store, durability))
             })
             .await??;
-            check_durability(&durability, allow_lossy)?;
+            let durability = check_durability(&durability, allow_lossy)?;
             let feed = store.feed();
             tracing::info!(channel = %feed.channel, "Redis store open");
-            Ok((Storage::new(store), Some(feed)))
+            let info = StoreInfo {
+                store: "redis",
+                durability,
+            };
+            Ok((Storage::new(store), Some(feed), info))
         }
     }
 }
 
+/// The start-up warning of a store in process memory.
+fn warn_in_memory(flag: &str) {
+    tracing::warn!(
+        "!!! {flag}: replies, dedupe keys and sessions live in this process only and are LOST \
+         on restart (Udesk does not resend what was acknowledged, and its resends are no longer \
+         recognised). For tests and demos only: use --store sqlite:PATH (the default) or \
+         redis://… in production. /metrics shows udesk_relay_store_durability{{durability=\"none\"}}."
+    );
+}
+
 /// The relay promises never to acknowledge a webhook it has not stored durably; with Redis that
-/// holds only when Redis fsyncs every write before answering.
-fn check_durability(durability: &Durability, allow_lossy: bool) -> Result<(), StartError> {
+/// holds only when Redis fsyncs every write before answering. Gives the durability for
+/// [`StoreInfo`].
+fn check_durability(
+    durability: &Durability,
+    allow_lossy: bool,
+) -> Result<&'static str, StartError> {
     match durability {
-        Durability::Fsynced => Ok(()),
+        Durability::Fsynced => Ok("fsync"),
         Durability::Unknown(why) => {
-            tracing::warn!(reason = %why, "cannot read Redis's persistence settings (CONFIG GET refused): make sure it runs with appendonly yes and appendfsync always, or acknowledged webhooks can be lost in a crash");
-            Ok(())
+            tracing::warn!(
+                reason = %why,
+                "!!! cannot read Redis's fsync policy (CONFIG GET refused; managed services often \
+                 do). The relay acknowledges a webhook once Redis has it: unless Redis fsyncs every \
+                 write (appendonly yes, appendfsync always), a crash of Redis can lose acknowledged \
+                 webhooks. To confirm, run `CONFIG GET appendfsync` as a Redis user allowed to (it \
+                 must answer `always`) or check the provider's persistence setting (append-only \
+                 file, fsync on every write). /metrics shows \
+                 udesk_relay_store_durability{{durability=\"unknown\"}} for monitoring."
+            );
+            Ok("unknown")
         }
         Durability::Lossy {
             appendonly,
@@ -130,7 +179,7 @@ fn check_durability(durability: &Durability, allow_lossy: bool) -> Result<(), St
                 tracing::warn!(
                     "!!! {problem}; continuing because --allow-non-durable-redis is set"
                 );
-                Ok(())
+                Ok("lossy")
             } else {
                 Err(format!(
                     "{problem}. Run Redis with `appendonly yes` and `appendfsync always` (e.g. redis-cli CONFIG SET appendonly yes; CONFIG SET appendfsync always; and in redis.conf), or pass --allow-non-durable-redis to accept the risk"
@@ -169,11 +218,14 @@ pub async fn start_with_sim(
         &config.identity_secret,
         &config.data_dir,
     )?;
-    let (store, feed) = open_store(&config).await?;
+    let (store, feed, store_info) = open_store(&config).await?;
     if feed.is_some() && (config.webhook_secret.is_none() || config.identity_secret.is_none()) {
         tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret (and --token-secret, if any) to each");
     }
-    let metrics = Arc::new(Metrics::default());
+    let metrics = Arc::new(Metrics {
+        store: store_info,
+        ..Metrics::default()
+    });
     if config.token_ttl > crate::identity::MAX_TOKEN_TTL_SECS {
         tracing::warn!(
             token_ttl = config.token_ttl,
@@ -258,8 +310,11 @@ pub async fn start_with_sim(
         demo_page: sim.is_some() || config.demo_page,
         keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
         body_timeout: config.body_timeout(),
-        max_streams: config.max_streams,
-        streams_per_ip: OpenLimit::new(config.max_streams_per_ip),
+        stream_caps: StreamCaps::new(
+            config.max_streams,
+            config.max_streams_per_ip,
+            crate::sse::MAX_STREAMS_PER_VISITOR,
+        ),
         shutdown: CancellationToken::new(),
         relay_config: RelayConfig {
             simulator: sim.is_some(),

@@ -8,7 +8,7 @@
 use crate::error::AppError;
 use crate::hub::Hub;
 use crate::identity::Identity;
-use crate::limits::{client_ip, KeyedLocks, OpenLimit, RateLimiter};
+use crate::limits::{client_ip, KeyedLocks, RateLimiter, StreamCaps};
 use crate::metrics::Metrics;
 use crate::store::{now_ms, Storage};
 use crate::udesk::Udesk;
@@ -73,9 +73,8 @@ pub struct Shared {
     pub keep_alive: Duration,
     /// How long a request body may take to arrive (see [`crate::accept::body_deadline`]).
     pub body_timeout: Duration,
-    pub max_streams: usize,
-    /// Event streams one client IP may hold open at once.
-    pub streams_per_ip: OpenLimit,
+    /// Open event streams: on the relay, per client IP and per visitor.
+    pub stream_caps: StreamCaps,
     /// Cancelled on shutdown: event streams end so browsers reconnect elsewhere or later.
     pub shutdown: CancellationToken,
     /// What `GET /v1/config` tells the widget.

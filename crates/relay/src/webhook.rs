@@ -6,6 +6,8 @@
 //! `messages` as a list) is 400 naming the field; every message is sanitised and the whole push
 //! is stored in one transaction, deduplicated by message_id, BEFORE the 200. If the store fails
 //! the answer is 503, so Udesk sends the notification again: nothing acknowledged is ever lost.
+//! A push is handled in a task of its own that the answer waits for, so one that was stored
+//! reaches its open streams (and the metrics) even when Udesk hangs up before the answer.
 //! Both shapes are accepted: the seed's `message` (one) and today's `messages` (a list, kept in
 //! order).
 //!
@@ -60,21 +62,35 @@ pub async fn receive(
     request: Request,
 ) -> Result<StatusCode, AppError> {
     let started = Instant::now();
-    let result = match check_secret(&state, request).await {
-        Ok(request) => match Bytes::from_request(request, &state).await {
-            Ok(body) => store_push(&state, &body).await,
-            Err(rejection) => Err(AppError::from_body_rejection(rejection, WEBHOOK_BODY_LIMIT)),
-        },
+    let body = match check_secret(&state, request).await {
+        Ok(request) => Bytes::from_request(request, &state)
+            .await
+            .map_err(|rejection| AppError::from_body_rejection(rejection, WEBHOOK_BODY_LIMIT)),
         Err(refused) => Err(refused),
     };
-    state.metrics.webhook_latency.observe(started.elapsed());
-    let counter = match &result {
-        Ok(_) => &state.metrics.webhook_ok,
-        Err(AppError::StoreUnavailable(_) | AppError::Internal(_)) => &state.metrics.webhook_failed,
-        Err(_) => &state.metrics.webhook_rejected,
-    };
-    counter.fetch_add(1, Relaxed);
-    result
+    // The push is handled by a task of its own, which the answer waits for: when Udesk hangs up
+    // mid-commit (its timeout), this handler is dropped, but what the store took must still
+    // reach the open streams (Udesk's resend of it is deduplicated and delivers nothing), and be
+    // counted.
+    let intake = tokio::spawn(async move {
+        let result = match body {
+            Ok(body) => store_push(&state, &body).await,
+            Err(refused) => Err(refused),
+        };
+        state.metrics.webhook_latency.observe(started.elapsed());
+        let counter = match &result {
+            Ok(_) => &state.metrics.webhook_ok,
+            Err(AppError::StoreUnavailable(_) | AppError::Internal(_)) => {
+                &state.metrics.webhook_failed
+            }
+            Err(_) => &state.metrics.webhook_rejected,
+        };
+        counter.fetch_add(1, Relaxed);
+        result
+    });
+    intake
+        .await
+        .map_err(|e| AppError::Internal(format!("the webhook task failed: {e}")))?
 }
 
 /// A message read from a push, and what could not be read of it.

@@ -17,8 +17,9 @@
 //! [`crate::fanout`] feeds them into each relay's hub.
 //!
 //! Durability is Redis's: only `appendonly yes` with `appendfsync always` fsyncs a write before
-//! Redis answers it. [`RedisStore::durability`] reads both, and the relay refuses to start
-//! without them unless told otherwise (see the README).
+//! Redis answers it. [`RedisStore::durability`] reads both (or, where `CONFIG` is refused, at
+//! least whether the append-only file is on), and the relay refuses to start without them
+//! unless told otherwise (see the README).
 //!
 //! Commands are blocking, like the [`Store`] trait, on a small pool of connections with
 //! timeouts. A connection that failed is dropped, never reused (after a lost connection, the
@@ -127,7 +128,8 @@ pub enum Durability {
         appendonly: String,
         appendfsync: String,
     },
-    /// `CONFIG GET` is not allowed (managed services often disable it).
+    /// `CONFIG GET` is not allowed (managed services often disable it) and `INFO persistence`
+    /// does not show the append-only file off: the fsync policy cannot be read.
     Unknown(String),
 }
 
@@ -240,7 +242,18 @@ impl RedisStore {
                 a.get(1).cloned().unwrap_or_default(),
                 f.get(1).cloned().unwrap_or_default(),
             ),
-            (Err(e), _) | (_, Err(e)) => return Ok(Durability::Unknown(e.to_string())),
+            (Err(e), _) | (_, Err(e)) => {
+                // Managed services that refuse CONFIG usually answer INFO: an append-only file
+                // that is off is enough to know (its fsync policy is not in INFO).
+                let info = self.with(|c| redis::cmd("INFO").arg("persistence").query::<String>(c));
+                if info.is_ok_and(|info| info.lines().any(|l| l.trim() == "aof_enabled:0")) {
+                    return Ok(Durability::Lossy {
+                        appendonly: "no".into(),
+                        appendfsync: "unknown (CONFIG GET refused)".into(),
+                    });
+                }
+                return Ok(Durability::Unknown(e.to_string()));
+            }
         };
         if appendonly == "yes" && appendfsync == "always" {
             Ok(Durability::Fsynced)
