@@ -2,7 +2,7 @@
 //! directly. The state it routes with lives in [`crate::state`].
 
 use crate::state::{AppState, API_BODY_LIMIT, WEBHOOK_BODY_LIMIT};
-use crate::{api, sse, web, webhook};
+use crate::{api, media, sse, web, webhook};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
@@ -12,6 +12,7 @@ use tower_http::trace::TraceLayer;
 
 /// The relay's routes.
 pub fn app(state: AppState) -> Router {
+    let upload_body_limit = usize::try_from(state.uploads.max_body()).unwrap_or(usize::MAX);
     let api = Router::new()
         .route("/v1/visitor", post(api::visitor))
         .route("/v1/sessions", post(api::create_session))
@@ -22,6 +23,12 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/config", get(api::relay_config))
         .route("/v1/events", get(sse::events))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        // Added after the API-wide 64 KiB limit (which covers only the routes above): this one
+        // has its own, the largest file plus the multipart framing.
+        .route(
+            "/v1/uploads",
+            post(media::upload::upload).layer(DefaultBodyLimit::max(upload_body_limit)),
+        )
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::check_origin,
@@ -33,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(webhooks)
         .merge(web::widget_routes(&state.widget_dir))
+        .route("/media/{name}", get(media::serve::media))
         .route("/healthz", get(web::healthz))
         .route("/metrics", get(web::metrics))
         .fallback(web::not_found)
