@@ -58,11 +58,14 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The log span of a request: method and path only. The query may hold a visitor's token (the
-/// event stream's `?token=`) and the webhook path holds the webhook secret; neither is logged.
+/// event stream's `?token=`), the webhook path holds the webhook secret and a media path the id
+/// that is the only key to an uploaded file; none of them is logged.
 fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     let path = request.uri().path();
     let path = if path.starts_with("/webhooks/udesk/") {
         "/webhooks/udesk/<secret>"
+    } else if path.starts_with("/media/") {
+        "/media/<id>"
     } else {
         path
     };

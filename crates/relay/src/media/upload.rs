@@ -60,7 +60,8 @@ pub async fn upload(
     let record = result?;
     let uploads = &state.uploads;
     state.metrics.upload_bytes.fetch_add(record.size, Relaxed);
-    tracing::info!(id = %record.id, kind = record.kind.as_str(), content_type = %record.content_type,
+    // Not the id: it is the only key to the file.
+    tracing::info!(kind = record.kind.as_str(), content_type = %record.content_type,
         size = record.size, "upload stored");
     Ok((
         StatusCode::CREATED,
