@@ -84,6 +84,9 @@ pub mod error_code {
     pub const NOT_FOUND: &str = "not_found";
     /// Too many calls; wait and retry.
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// The request body did not arrive within the relay's body deadline, or an upload stalled
+    /// (HTTP 408).
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
     /// Udesk answered with a non-1000 code; see `udesk_code`.
     pub const UDESK_ERROR: &str = "udesk_error";
     /// Udesk could not be reached or answered garbage (HTTP 502).
@@ -94,8 +97,6 @@ pub mod error_code {
     pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
     /// An upload of a kind the relay refuses (HTTP 415); `message` says why.
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
-    /// An upload that stopped sending before it was complete (HTTP 408).
-    pub const UPLOAD_TIMEOUT: &str = "upload_timeout";
     /// A fault of the relay itself; details are in its log.
     pub const INTERNAL: &str = "internal";
 }

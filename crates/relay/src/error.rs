@@ -30,6 +30,8 @@ pub enum AppError {
     UnsupportedMediaType(String),
     /// An upload that stopped sending (or took too long) before it was complete.
     UploadTimeout,
+    /// The body did not arrive within `--body-timeout-ms`.
+    BodyTimeout,
     /// No token, a forged or expired one, a wrong user signature or a wrong webhook secret.
     Unauthorized(String),
     /// The token is valid, but the thing belongs to someone else.
@@ -74,7 +76,7 @@ impl AppError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::UploadTimeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::UploadTimeout | AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -109,8 +111,13 @@ impl AppError {
                 (error_code::UNSUPPORTED_MEDIA_TYPE, reason.clone(), None)
             }
             AppError::UploadTimeout => (
-                error_code::UPLOAD_TIMEOUT,
+                error_code::REQUEST_TIMEOUT,
                 "the upload stalled or took too long; nothing was stored, send it again".into(),
+                None,
+            ),
+            AppError::BodyTimeout => (
+                error_code::REQUEST_TIMEOUT,
+                "the body did not arrive in time".to_owned(),
                 None,
             ),
             AppError::Unauthorized(m) => (error_code::UNAUTHORIZED, m.clone(), None),
@@ -171,6 +178,8 @@ impl AppError {
     pub fn from_body_rejection(rejection: BytesRejection, limit: usize) -> AppError {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge { limit }
+        } else if crate::accept::is_body_timeout(&rejection) {
+            AppError::BodyTimeout
         } else {
             AppError::BadRequest(format!(
                 "could not read the body: {}",

@@ -805,7 +805,7 @@ async fn a_stalled_upload_times_out_and_its_partial_file_is_removed() {
         .unwrap();
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.contains("\"error\":\"upload_timeout\""), "{answer}");
+    assert!(answer.contains("\"error\":\"request_timeout\""), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_nothing_stored(&t, "a stalled upload").await;
 }
@@ -876,4 +876,38 @@ async fn the_config_tells_the_widget_the_limits() {
         .unwrap();
     assert_eq!(config["max_image_bytes"], json!(5_000_000));
     assert_eq!(config["max_file_bytes"], json!(20 * 1024 * 1024));
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_upload_outlasts_the_body_timeout_of_other_calls() {
+    // Other bodies must arrive within 300 ms here; an upload that keeps sending may take longer.
+    let t = relay(
+        Backend::Disk,
+        &[
+            "--body-timeout-ms",
+            "300",
+            "--upload-idle-timeout-ms",
+            "2000",
+        ],
+    )
+    .await;
+    let v = t.visitor().await;
+    let body = multipart("slow.wav", "audio/wav", CHIME_WAV);
+    let pieces: Vec<Bytes> = body.chunks(1024).map(Bytes::copy_from_slice).collect();
+    let slow = futures_util::stream::iter(pieces).then(|piece| async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok::<_, std::io::Error>(piece)
+    });
+    let started = std::time::Instant::now();
+    let r = t
+        .client
+        .post(t.url("/v1/uploads"))
+        .bearer_auth(&v.token)
+        .header("content-type", multipart_type())
+        .body(reqwest::Body::wrap_stream(slow))
+        .send()
+        .await
+        .unwrap();
+    assert!(started.elapsed() > Duration::from_millis(600));
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
