@@ -317,12 +317,18 @@ impl MediaStore {
         Ok(())
     }
 
-    /// Every record (for retention). Unreadable ones are logged and skipped.
-    pub async fn records(&self) -> Result<Vec<MediaRecord>, MediaError> {
+    /// The records written before `cutoff_ms` (for retention; younger files are not even read,
+    /// so a pass costs one listing plus a read per old file). Unreadable ones are logged and
+    /// skipped.
+    pub async fn records_before(&self, cutoff_ms: u64) -> Result<Vec<MediaRecord>, MediaError> {
         let mut listing = self.store.list(Some(&ObjectPath::from("records")));
         let mut records = Vec::new();
         while let Some(meta) = listing.next().await {
             let meta = meta?;
+            let written_ms = u64::try_from(meta.last_modified.timestamp_millis()).unwrap_or(0);
+            if written_ms >= cutoff_ms {
+                continue;
+            }
             let Some(id) = meta
                 .location
                 .filename()
@@ -333,7 +339,7 @@ impl MediaStore {
             match self.record(id).await {
                 Ok(Some(record)) => records.push(record),
                 Ok(None) => {}
-                Err(err) => tracing::warn!(%id, error = %err, "unreadable media record"),
+                Err(err) => tracing::warn!(error = %err, "unreadable media record"),
             }
         }
         Ok(records)
@@ -367,7 +373,7 @@ pub async fn prune(
 ) -> Result<usize, MediaError> {
     let cutoff = now_ms().saturating_sub(retention_ms);
     let mut deleted = 0;
-    for record in media.records().await? {
+    for record in media.records_before(cutoff).await? {
         if record.created_at >= cutoff {
             continue;
         }
