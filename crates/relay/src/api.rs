@@ -261,7 +261,8 @@ fn valid_message_id(id: &str) -> bool {
 /// An image, audio, video or file send must carry the URL of a file this visitor uploaded to
 /// this relay, sent as the kind the relay recognised: otherwise a visitor could make the agent
 /// open any URL, or show an HTML download as a picture. Its `filename` and `filesize` are set
-/// from the relay's record (the widget's are ignored).
+/// from the relay's record for audio, video and files (the widget's are ignored), and left out
+/// for pictures, as in the spec.
 async fn own_media_only(
     state: &AppState,
     customer_token: &str,
@@ -302,8 +303,14 @@ async fn own_media_only(
         )));
     }
     data.content = state.uploads.url(&record);
-    data.filename = Some(record.filename.clone());
-    data.filesize = Some(human_size(record.size));
+    // The seed spec gives an image only its URL; audio, video (and files) their name and size.
+    if kind == MediaKind::Image {
+        data.filename = None;
+        data.filesize = None;
+    } else {
+        data.filename = Some(record.filename.clone());
+        data.filesize = Some(human_size(record.size));
+    }
     Ok(())
 }
 
