@@ -314,12 +314,16 @@ async fn refused_kinds_and_disguises_are_415_with_the_reason_and_nothing_stored(
     elf.resize(4096, 0);
     let zip = b"PK\x03\x04\x14\0\0\0\x08\0\x21\0some compressed bytes".to_vec();
     let html = b"<html><body><script>steal()</script>".to_vec();
+    let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+    heic.resize(4096, 0);
     for (name, declared, bytes, reason) in [
         ("tool", "application/octet-stream", &elf, "programs"),
         ("holiday.jpg", "image/jpeg", &zip, "application/zip"),
         ("cat.png", "image/png", &html, "text/html"),
         ("song.mp3", "audio/mpeg", &html, "neither"),
         ("empty.txt", "text/plain", &Vec::new(), "empty"),
+        // An iPhone photo in HEIC: its location could not be removed.
+        ("IMG_0001.HEIC", "image/heic", &heic, "JPEG, PNG or WebP"),
     ] {
         let (status, error, message) =
             error_body(upload_as(&t, &v.token, name, declared, bytes).await).await;
@@ -334,7 +338,7 @@ async fn refused_kinds_and_disguises_are_415_with_the_reason_and_nothing_stored(
     assert_eq!(
         t.metric("udesk_relay_uploads_total{outcome=\"refused\"}")
             .await,
-        5
+        6
     );
 }
 

@@ -1,7 +1,7 @@
 //! Removing what a photo tells about its taker before anyone else sees it.
 //!
 //! Phones write the GPS position (and the camera, the time, sometimes the owner's name) into a
-//! photo's EXIF, and XMP often repeats it. A visitor sending a screenshot or a photo of a broken
+//! photo's EXIF, and XMP (or a JPEG's IPTC block) often repeats it. A visitor sending a screenshot or a photo of a broken
 //! parcel should not tell the agent where they live, so JPEG, PNG and WebP pictures lose every
 //! EXIF and XMP block before they are stored. The image data is not touched (no re-encoding,
 //! through `img-parts`); only the EXIF orientation is written back in a minimal EXIF block of
@@ -18,8 +18,9 @@ use img_parts::ImageEXIF;
 /// PNG chunks that carry EXIF or text metadata (XMP travels in `iTXt`).
 const PNG_METADATA: [[u8; 4]; 4] = [*b"eXIf", *b"tEXt", *b"iTXt", *b"zTXt"];
 
-/// The picture without its EXIF and XMP, orientation kept. Types other than JPEG, PNG and
-/// WebP are returned as they are. `Err` when the picture's structure cannot be read: it is then
+/// The picture without its EXIF and XMP (and a JPEG's IPTC), orientation kept. Other types are
+/// returned as they are: GIF and BMP carry no EXIF, and the formats that can but that this
+/// cannot clean (HEIF, AVIF, TIFF, …) are refused before (see `kind`). `Err` when the picture's structure cannot be read: it is then
 /// refused rather than stored with whatever it carries.
 pub fn strip(content_type: &str, bytes: Bytes) -> Result<Bytes, String> {
     let damaged = |e: img_parts::Error| format!("the picture's structure cannot be read ({e})");
@@ -27,8 +28,9 @@ pub fn strip(content_type: &str, bytes: Bytes) -> Result<Bytes, String> {
         "image/jpeg" => {
             let mut jpeg = Jpeg::from_bytes(bytes).map_err(damaged)?;
             let orientation = jpeg.exif().and_then(orientation);
-            // APP1 holds both EXIF and XMP.
+            // APP1 holds both EXIF and XMP; APP13 Photoshop's IPTC (city, country, captions).
             jpeg.remove_segments_by_marker(markers::APP1);
+            jpeg.remove_segments_by_marker(markers::APP13);
             jpeg.set_exif(orientation.and_then(orientation_exif));
             Ok(jpeg.encoder().bytes())
         }

@@ -43,7 +43,6 @@ const INLINE: &[(&str, MediaKind, &str, &str)] = &[
     ("image/png", MediaKind::Image, "image/png", "png"),
     ("image/gif", MediaKind::Image, "image/gif", "gif"),
     ("image/webp", MediaKind::Image, "image/webp", "webp"),
-    ("image/avif", MediaKind::Image, "image/avif", "avif"),
     ("image/bmp", MediaKind::Image, "image/bmp", "bmp"),
     ("audio/mpeg", MediaKind::Audio, "audio/mpeg", "mp3"),
     ("audio/m4a", MediaKind::Audio, "audio/mp4", "m4a"),
@@ -67,6 +66,19 @@ const INLINE: &[(&str, MediaKind, &str, &str)] = &[
 const AUDIO_WHEN_DECLARED: &[(&str, &str, &str)] = &[
     ("video/webm", "audio/webm", "weba"),
     ("video/mp4", "audio/mp4", "m4a"),
+];
+
+/// Picture formats that can carry EXIF (a GPS position) which the relay cannot remove without
+/// decoding them: refused, so that no photo reaches an agent with its location. Browsers other
+/// than Safari cannot show HEIC anyway, and Safari converts it to JPEG when a page asks for
+/// `image/*`.
+const LOCATION_KEEPING_PICTURES: &[&str] = &[
+    "image/heif",
+    "image/avif",
+    "image/tiff",
+    "image/x-canon-cr2",
+    "image/jxl",
+    "image/vnd.ms-photo",
 ];
 
 /// Types never accepted: programs a visitor has no reason to send an agent.
@@ -140,6 +152,12 @@ pub fn sniff(head: &[u8], declared: Option<&str>, filename: &str) -> Result<Snif
         let mime = found.mime_type();
         if found.matcher_type() == infer::MatcherType::App {
             return Err(Refused(format!("{REFUSED_APPS} (this file is {mime})")));
+        }
+        if LOCATION_KEEPING_PICTURES.contains(&mime) {
+            return Err(Refused(format!(
+                "{mime} pictures can carry the place they were taken, which the relay cannot \
+                 remove from them; send the picture as JPEG, PNG or WebP"
+            )));
         }
         if declared_audio {
             if let Some((_, served, ext)) = AUDIO_WHEN_DECLARED.iter().find(|(m, ..)| *m == mime) {
@@ -312,6 +330,19 @@ mod tests {
                 (MediaKind::File, ty, false)
             );
         }
+    }
+
+    #[test]
+    fn pictures_whose_location_cannot_be_removed_are_refused() {
+        let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+        heic.resize(64, 0);
+        let refused = sniff(&heic, Some("image/heic"), "IMG_0001.HEIC").unwrap_err();
+        assert!(
+            refused.0.contains("image/heif") && refused.0.contains("JPEG"),
+            "{refused:?}"
+        );
+        let tiff = b"II*\0\x08\0\0\0\0\0\0\0\0\0\0\0";
+        assert!(sniff(tiff, None, "scan.tif").is_err());
     }
 
     #[test]
