@@ -8,6 +8,8 @@
 use crate::error::AppError;
 use crate::identity::Identity;
 use crate::limits::{ip_key, RateLimiter};
+use crate::media::kind::human_size;
+use crate::media::UrlError;
 use crate::state::{
     bearer, now_secs, parse_json, ApiJson, AppState, ClientIp, Visitor, API_BODY_LIMIT,
     MESSAGE_ID_HEADER,
@@ -24,7 +26,7 @@ use udesk_protocol::code::CodeResponse;
 use udesk_protocol::content::Content;
 use udesk_protocol::customer::{CreateCustomerRequest, CustomerFields};
 use udesk_protocol::message::SendMessageRequest;
-use udesk_protocol::relay::{RelayConfig, VisitorRequest, VisitorResponse};
+use udesk_protocol::relay::{MediaKind, RelayConfig, VisitorRequest, VisitorResponse};
 use udesk_protocol::robot::RobotEvaluationRequest;
 use udesk_protocol::session::{CreateSessionRequest, CreateSessionResponse};
 use udesk_protocol::status::QueueStatusResponse;
@@ -256,6 +258,62 @@ fn valid_message_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// An image, audio, video or file send must carry the URL of a file this visitor uploaded to
+/// this relay, sent as the kind the relay recognised: otherwise a visitor could make the agent
+/// open any URL, or show an HTML download as a picture. Its `filename` and `filesize` are set
+/// from the relay's record for audio, video and files (the widget's are ignored), and left out
+/// for pictures, as in the spec.
+async fn own_media_only(
+    state: &AppState,
+    customer_token: &str,
+    content: &mut Content,
+) -> Result<(), AppError> {
+    let (kind, data) = match content {
+        Content::Image(d) => (MediaKind::Image, d),
+        Content::Audio(d) => (MediaKind::Audio, d),
+        Content::Video(d) => (MediaKind::Video, d),
+        Content::File(d) => (MediaKind::File, d),
+        _ => return Ok(()),
+    };
+    let record = match state.uploads.record_of_url(data.content.trim()).await {
+        Ok(Some(record)) => record,
+        Ok(None) => {
+            return Err(AppError::BadRequest(
+                "data.content: no such uploaded file (it may have expired); upload it again".into(),
+            ))
+        }
+        Err(UrlError::NotOurs) => {
+            return Err(AppError::BadRequest(format!(
+                "data.content: must be the url of a file uploaded with POST /v1/uploads \
+                 ({}/media/…)",
+                state.uploads.public_url
+            )))
+        }
+        Err(UrlError::Store(err)) => return Err(err.into()),
+    };
+    if record.customer_token != customer_token {
+        return Err(AppError::Forbidden(
+            "data.content: a file another visitor uploaded".into(),
+        ));
+    }
+    if record.kind != kind {
+        return Err(AppError::BadRequest(format!(
+            "type: the relay recognised this upload as `{}`; send it with that type",
+            record.kind.as_str()
+        )));
+    }
+    data.content = state.uploads.url(&record);
+    // The seed spec gives an image only its URL; audio, video (and files) their name and size.
+    if kind == MediaKind::Image {
+        data.filename = None;
+        data.filesize = None;
+    } else {
+        data.filename = Some(record.filename.clone());
+        data.filesize = Some(human_size(record.size));
+    }
+    Ok(())
+}
+
 /// `POST /v1/messages`: sends to the robot (no im_sub_session_id) or to this visitor's agent
 /// session. The message_id is the idempotency key: a repeat within a day answers the first
 /// send's result without sending again.
@@ -277,6 +335,7 @@ pub async fn send_message(
     if let Some(session) = request.im_sub_session_id {
         state.check_session(&ct, session).await?;
     }
+    own_media_only(&state, &ct, &mut request.content).await?;
     request.customer_token = ct.clone();
     request.message_id = Some(message_id.clone());
     if let Content::Text(text) = &mut request.content {

@@ -7,6 +7,7 @@ use crate::fanout;
 use crate::hub::Hub;
 use crate::identity::Identity;
 use crate::limits::{KeyedLocks, RateLimiter, StreamCaps};
+use crate::media::{MediaStore, Uploads};
 use crate::metrics::{Metrics, StoreInfo};
 use crate::secrets;
 use crate::state::{AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
@@ -146,6 +147,50 @@ fn warn_in_memory(flag: &str) {
     );
 }
 
+/// The media store and upload settings. Files in the staging directory (uploads still arriving)
+/// older than an hour are removed: an upload takes at most 10 minutes, so they were left by a
+/// relay that stopped mid-upload. (Newer ones may be another relay's on the same data dir.)
+async fn open_uploads(config: &Config, reachable: SocketAddr) -> Result<Uploads, StartError> {
+    let spec = config.media_store_spec();
+    let store = tokio::task::spawn_blocking(move || MediaStore::open(&spec)).await??;
+    tracing::info!(store = %store.description, "media store open");
+    let staging_dir = config.data_dir.join("uploads-staging");
+    let dir = staging_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified < hour_ago);
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await?
+    .map_err(|e| format!("cannot prepare {}: {e}", staging_dir.display()))?;
+    let public_url = match &config.public_url {
+        Some(url) => crate::config::media_base_url(url)?,
+        None => format!("http://{reachable}"),
+    };
+    Ok(Uploads {
+        store,
+        public_url,
+        max_image_bytes: config.upload_max_image_bytes,
+        max_file_bytes: config.upload_max_file_bytes,
+        idle_timeout: Duration::from_millis(config.upload_idle_timeout_ms.max(1)),
+        limiter: RateLimiter::new(config.upload_rate_per_minute, config.upload_burst),
+        staging_dir,
+        retention_ms: config
+            .retention_days
+            .max(1)
+            .saturating_mul(24 * 3600 * 1000),
+    })
+}
+
 /// The relay promises never to acknowledge a webhook it has not stored durably; with Redis that
 /// holds only when Redis fsyncs every write before answering. Gives the durability for
 /// [`StoreInfo`].
@@ -281,6 +326,7 @@ pub async fn start_with_sim(
         metrics.clone(),
     )?;
     let console_url = sim.as_ref().map(|s| s.console_url());
+    let uploads = open_uploads(&config, reachable).await?;
 
     let state = AppState::new(Shared {
         identity: Identity::new(
@@ -319,7 +365,10 @@ pub async fn start_with_sim(
         relay_config: RelayConfig {
             simulator: sim.is_some(),
             console_url: console_url.clone(),
+            max_image_bytes: Some(uploads.max_image_bytes),
+            max_file_bytes: Some(uploads.max_file_bytes),
         },
+        uploads,
     });
 
     // Subscribed before serving, so no other relay's event published from now on is missed.
@@ -379,5 +428,23 @@ async fn upkeep(state: AppState) {
         state.visitor_limiter.sweep();
         state.poll_limiter.sweep();
         state.upstream_ip_limiter.sweep();
+        state.uploads.limiter.sweep();
+        match crate::media::prune(
+            &state.uploads.store,
+            &state.store,
+            state.uploads.retention_ms,
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                state
+                    .metrics
+                    .media_pruned
+                    .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(files = n, "retention deleted uploaded files");
+            }
+            Err(err) => tracing::warn!(error = %err, "media retention failed"),
+        }
     }
 }
