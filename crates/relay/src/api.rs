@@ -35,8 +35,8 @@ use udesk_protocol::Code;
 const SEND_DEDUPE_WINDOW_MS: u64 = 24 * 3600 * 1000;
 
 /// Takes one call from `key`'s budget in `limiter`, counting a refusal in `refused`.
-fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
-    limiter.check(key).map_err(|retry_after| {
+async fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
+    limiter.check(key).await.map_err(|retry_after| {
         refused.fetch_add(1, Relaxed);
         AppError::RateLimited { retry_after }
     })
@@ -44,12 +44,13 @@ fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), App
 
 impl AppState {
     /// Takes one send from the visitor's budget.
-    fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
+    async fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
         take(
             &self.limiter,
             &visitor.customer_token,
             &self.metrics.rate_limited,
         )
+        .await
     }
 
     async fn check_session(&self, customer_token: &str, session: u64) -> Result<(), AppError> {
@@ -94,7 +95,8 @@ pub async fn visitor(
         &state.visitor_limiter,
         &ip_key(ip),
         &state.metrics.visitor_rate_limited,
-    )?;
+    )
+    .await?;
     let body = body.map_err(|r| AppError::from_body_rejection(r, API_BODY_LIMIT))?;
     let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorRequest::default()
@@ -199,7 +201,7 @@ pub async fn create_session(
     visitor: Visitor,
     ApiJson(mut request): ApiJson<CreateSessionRequest>,
 ) -> Result<Json<CreateSessionResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     ensure_customer(&state, &visitor.customer_token).await?;
     request.customer_token = visitor.customer_token.clone();
     let answer = state.udesk.create_session(&request).await?;
@@ -258,7 +260,7 @@ pub async fn send_message(
     let answer = match earlier.and_then(|json| serde_json::from_str::<CodeResponse>(&json).ok()) {
         Some(answer) => answer,
         None => {
-            state.spend(&visitor)?;
+            state.spend(&visitor).await?;
             let answer = state.udesk.send_message(&request).await?;
             if !answer.code.is_success() {
                 return Err(AppError::udesk(answer.code, answer.message));
@@ -288,7 +290,7 @@ pub async fn rate_robot_answer(
     visitor: Visitor,
     ApiJson(mut request): ApiJson<RobotEvaluationRequest>,
 ) -> Result<Json<CodeResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     let (ct, id) = (visitor.customer_token.clone(), request.message_id.clone());
     if !state.store.run(move |s| s.knows_message(&ct, &id)).await? {
         return Err(AppError::Forbidden(format!(
@@ -307,7 +309,7 @@ pub async fn submit_survey(
     visitor: Visitor,
     ApiJson(request): ApiJson<SurveyRequest>,
 ) -> Result<Json<CodeResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     if let Some(remark) = &request.remark {
         if remark.chars().count() > 1000 {
             return Err(AppError::BadRequest(
@@ -339,7 +341,8 @@ pub async fn queue_status(
         &state.poll_limiter,
         &visitor.customer_token,
         &state.metrics.poll_rate_limited,
-    )?;
+    )
+    .await?;
     let answer = state.udesk.queue_status(&visitor.customer_token).await?;
     if answer.code.is_success() {
         Ok(Json(answer))

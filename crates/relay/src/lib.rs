@@ -43,6 +43,7 @@ pub mod metrics;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;
+pub mod shared_limits;
 pub mod sse;
 pub mod state;
 pub mod store;
