@@ -201,8 +201,8 @@ impl SharedLimits {
         })
     }
 
-    /// Renews every lease this relay holds.
-    async fn renew(&self) -> Result<(), StoreError> {
+    /// Renews every lease this relay holds (what the keeper does every [`LEASE_RENEW`]).
+    pub async fn renew(&self) -> Result<(), StoreError> {
         let leases: Vec<(String, String)> = self
             .leases()
             .iter()

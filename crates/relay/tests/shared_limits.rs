@@ -118,3 +118,62 @@ async fn wait_open(t: &TestRelay, n: u64) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The leases themselves: renewal pushes a lease's lapse forward, a dropped one is removed at
+/// once, and one whose relay stopped renewing (crashed) no longer counts once it lapsed.
+#[tokio::test]
+async fn stream_leases_are_renewed_given_back_and_lapse() {
+    use udesk_relay::shared_limits::SharedLimits;
+    use udesk_relay::store::{RedisStore, Retention};
+    let redis = RedisServer::start();
+    let store = RedisStore::open(&redis.url(), Retention::days(1, 0)).unwrap();
+    let (relay_a, relay_b) = (
+        SharedLimits::new(store.pool()),
+        SharedLimits::new(store.pool()),
+    );
+    let ip = "192.0.2.1";
+    let key = format!("udesk:streams:ip:{ip}");
+    // Each lease's member and when it lapses (Redis milliseconds).
+    let leases =
+        || -> Vec<(String, f64)> { redis.query(&["ZRANGE", &key, "0", "-1", "WITHSCORES"]) };
+    let lapse_of = |member: &str| {
+        leases()
+            .into_iter()
+            .find(|(m, _)| m == member)
+            .map(|(_, at)| at)
+    };
+
+    let on_a = relay_a.acquire_stream(ip, 2).await.unwrap().expect("room");
+    let a = leases()[0].0.clone();
+    let on_b = relay_b.acquire_stream(ip, 2).await.unwrap().expect("room");
+    let b = leases().into_iter().find(|(m, _)| *m != a).unwrap().0;
+    assert!(relay_a.acquire_stream(ip, 2).await.unwrap().is_none());
+    assert!(relay_a
+        .acquire_stream("192.0.2.2", 2)
+        .await
+        .unwrap()
+        .is_some());
+
+    // Renewal moves A's lapse forward and leaves B's.
+    let (a_before, b_before) = (lapse_of(&a).unwrap(), lapse_of(&b).unwrap());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    relay_a.renew().await.unwrap();
+    assert!(lapse_of(&a).unwrap() > a_before);
+    assert_eq!(lapse_of(&b).unwrap(), b_before);
+
+    // B's stream ends: its lease is removed at once.
+    drop(on_b);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while lapse_of(&b).is_some() {
+        assert!(tokio::time::Instant::now() < deadline, "the lease stayed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _again = relay_b.acquire_stream(ip, 2).await.unwrap().expect("room");
+
+    // A crashes: its lease is neither renewed nor removed. Once it lapses (made so here, as a
+    // minute without renewal would) it no longer counts.
+    std::mem::forget(on_a);
+    assert!(relay_b.acquire_stream(ip, 2).await.unwrap().is_none());
+    let _: u64 = redis.query(&["ZADD", &key, "XX", "1", &a]);
+    assert!(relay_b.acquire_stream(ip, 2).await.unwrap().is_some());
+}
