@@ -15,7 +15,9 @@
 //!   300 ms, instead of the 2–4 s `retry:`, to keep runs short) with `Last-Event-ID`, as
 //!   EventSource does.
 //!
-//! Scenarios: the relay SIGKILLed and restarted on the same port twice (SQLite file); Redis
+//! Scenarios: the relay SIGKILLed and restarted on the same port twice (SQLite file); two relays
+//! on one Redis, each SIGKILLed and restarted once, with every push attempt and every stream
+//! connection going to either (as behind a load balancer); Redis
 //! SIGKILLed, left down for a second and restarted twice (Redis store; webhooks answer 503
 //! meanwhile, streams end and come back); browsers dropping their connections at random every
 //! 10–100 ms and reconnecting 10 ms later (SQLite; 600 to 1,100 disconnects in 6 s here). After the load the browsers get up to 15 s to catch up. Counted per
@@ -62,6 +64,7 @@ struct Args {
 #[derive(Clone, Copy, PartialEq)]
 enum Fault {
     KillRelay,
+    KillRelaysOnRedis,
     KillRedis,
     DropStreams,
 }
@@ -70,6 +73,9 @@ impl Fault {
     fn describe(self) -> &'static str {
         match self {
             Fault::KillRelay => "relay SIGKILL + restart ×2 (SQLite)",
+            Fault::KillRelaysOnRedis => {
+                "2 relays on Redis, each SIGKILLed + restarted once (pushes and streams on either)"
+            }
             Fault::KillRedis => "Redis SIGKILL, 1 s down, restart ×2 (Redis store)",
             Fault::DropStreams => "browsers drop their streams every 10–100 ms (SQLite)",
         }
@@ -269,7 +275,7 @@ type Seen = Arc<Mutex<Vec<String>>>;
 /// A browser's event stream: reconnects with `Last-Event-ID` until `stop`.
 async fn browser(
     client: reqwest::Client,
-    url: String,
+    urls: Vec<String>,
     seen: Seen,
     drop_at_random: bool,
     stop: Arc<AtomicBool>,
@@ -278,6 +284,7 @@ async fn browser(
 ) {
     let mut last_id: Option<String> = None;
     let mut first = true;
+    let mut connection = 0;
     while !stop.load(Relaxed) {
         if !first {
             reconnects.fetch_add(1, Relaxed);
@@ -290,7 +297,9 @@ async fn browser(
             tokio::time::sleep(delay).await;
         }
         first = false;
-        let mut request = client.get(&url);
+        // Behind a load balancer each connection may reach another relay.
+        let mut request = client.get(&urls[connection % urls.len()]);
+        connection += 1;
         if let Some(id) = &last_id {
             request = request.header("Last-Event-ID", id.as_str());
         }
@@ -337,7 +346,7 @@ async fn browser(
 /// until answered 200.
 async fn udesk(
     client: reqwest::Client,
-    hook: String,
+    hooks: Vec<String>,
     customer: usize,
     customer_token: String,
     acked: Seen,
@@ -350,9 +359,11 @@ async fn udesk(
         let body = json!({"customer_token": customer_token, "assign_type": "agent",
             "messages": [{"type": "message", "message_id": id, "agent_id": 7,
                           "im_sub_session_id": 1, "data": {"content": format!("reply {seq}")}}]});
-        loop {
+        for attempt in 0.. {
+            // Each attempt may reach another relay.
+            let hook = &hooks[(seq + attempt) % hooks.len()];
             let answer = client
-                .post(&hook)
+                .post(hook)
                 .timeout(Duration::from_secs(10))
                 .json(&body)
                 .send()
@@ -371,16 +382,22 @@ async fn udesk(
 
 async fn scenario(fault: Fault, args: &Args) -> Tally {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut redis = (fault == Fault::KillRedis).then(Redis::start);
+    let on_redis = matches!(fault, Fault::KillRedis | Fault::KillRelaysOnRedis);
+    let mut redis = on_redis.then(Redis::start);
     let store = match &redis {
         Some(redis) => redis.url(),
         None => format!("sqlite:{}", dir.path().join("relay.sqlite3").display()),
     };
-    let port = free_port();
-    let mut relay = Relay::start(port, &store, dir.path()).await;
+    let mut relays = vec![Relay::start(free_port(), &store, dir.path()).await];
+    if fault == Fault::KillRelaysOnRedis {
+        relays.push(Relay::start(free_port(), &store, dir.path()).await);
+    }
     let client = reqwest::Client::new();
-    let base = relay.base.clone();
-    let hook = format!("{base}/webhooks/udesk/{WEBHOOK_SECRET}");
+    let base = relays[0].base.clone();
+    let hooks: Vec<String> = relays
+        .iter()
+        .map(|r| format!("{}/webhooks/udesk/{WEBHOOK_SECRET}", r.base))
+        .collect();
 
     let stop_udesk = Arc::new(AtomicBool::new(false));
     let stop_browsers = Arc::new(AtomicBool::new(false));
@@ -404,7 +421,10 @@ async fn scenario(fault: Fault, args: &Args) -> Tally {
         let (seen, acked) = (Seen::default(), Seen::default());
         tasks.push(tokio::spawn(browser(
             client.clone(),
-            format!("{base}/v1/events?token={}", visitor.token),
+            relays
+                .iter()
+                .map(|r| format!("{}/v1/events?token={}", r.base, visitor.token))
+                .collect(),
             seen.clone(),
             fault == Fault::DropStreams,
             stop_browsers.clone(),
@@ -413,7 +433,7 @@ async fn scenario(fault: Fault, args: &Args) -> Tally {
         )));
         senders.push(tokio::spawn(udesk(
             client.clone(),
-            hook.clone(),
+            hooks.clone(),
             customer,
             visitor.customer_token,
             acked.clone(),
@@ -427,10 +447,12 @@ async fn scenario(fault: Fault, args: &Args) -> Tally {
     let load = Duration::from_secs(args.seconds);
     let mut faults = 0;
     let started = Instant::now();
-    for at in [load / 4, load * 5 / 8] {
+    for (n, at) in [load / 4, load * 5 / 8].into_iter().enumerate() {
         tokio::time::sleep(at.saturating_sub(started.elapsed())).await;
         match fault {
-            Fault::KillRelay => {
+            Fault::KillRelay | Fault::KillRelaysOnRedis => {
+                let count = relays.len();
+                let relay = &mut relays[n % count];
                 relay.kill().await;
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 relay.spawn().await;
@@ -470,7 +492,9 @@ async fn scenario(fault: Fault, args: &Args) -> Tally {
     for task in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
-    relay.kill().await;
+    for relay in &mut relays {
+        relay.kill().await;
+    }
 
     let mut tally = Tally {
         failed_attempts: failed.load(Relaxed),
@@ -514,7 +538,12 @@ async fn scenario(fault: Fault, args: &Args) -> Tally {
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let mut rows = Vec::new();
-    for fault in [Fault::KillRelay, Fault::KillRedis, Fault::DropStreams] {
+    for fault in [
+        Fault::KillRelay,
+        Fault::KillRelaysOnRedis,
+        Fault::KillRedis,
+        Fault::DropStreams,
+    ] {
         eprintln!("running: {}", fault.describe());
         let tally = scenario(fault, &args).await;
         rows.push((fault, tally));
