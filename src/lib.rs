@@ -13,10 +13,11 @@
 //!   message id, send states, merging other tabs).
 //! - [`api`]: the relay's calls and its errors (the requests themselves are wasm-only).
 //! - [`schedule`]: queue polling and reconnection delays.
+//! - [`describe`]: entries in words (author, one-line preview, event lines).
 //! - [`format`](mod@format): sizes, durations, message times, survey faces.
 //! - [`i18n`]: zh-CN and English.
 //! - [`ids`]: client-side message ids.
-//! - `saved`: the conversation's saved form in `localStorage`. The relay's JSON is read and
+//! - [`saved`]: the conversation's saved form in `localStorage`. The relay's JSON is read and
 //!   written with the protocol crate's light readers (`udesk_protocol::reader`).
 //! - [`safe_html`]: which URLs and attributes may reach the DOM (and the DOM pass, wasm-only).
 //! - [`theme`]: the `--udesk-…` design tokens and the stylesheet.
@@ -33,15 +34,15 @@
 
 pub mod api;
 pub mod config;
+pub mod describe;
 pub mod format;
 pub mod i18n;
 pub mod ids;
 pub mod safe_html;
+pub mod saved;
 pub mod schedule;
 pub mod state;
 pub mod theme;
-
-mod saved;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

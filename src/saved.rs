@@ -13,16 +13,31 @@ use udesk_protocol::reader::value::{self, expected, opt_str, Fields, Object, Res
 
 use crate::state::{
     Author, Body, Conversation, Entry, Notice, Phase, Profile, SendState, Session, SurveyState,
+    MAX_ENTRIES,
 };
 
-/// The saved JSON of `conversation`.
-pub fn to_json(conversation: &Conversation) -> String {
-    conversation_value(conversation).to_string()
+/// The JSON to save at `now_ms`: the newest [`MAX_ENTRIES`] entries.
+pub fn to_json(conversation: &Conversation, now_ms: i64) -> String {
+    let skip = conversation.entries.len().saturating_sub(MAX_ENTRIES);
+    let saved = Conversation {
+        entries: conversation.entries[skip..].to_vec(),
+        saved_at: now_ms,
+        ..conversation.clone()
+    };
+    conversation_value(&saved).to_string()
 }
 
-/// A saved conversation; `None` when `text` is not one (a foreign or damaged save).
+/// A saved conversation as it is (another tab's: its pending sends are still under way there);
+/// `None` when `text` is not one (a foreign or damaged save).
 pub fn from_json(text: &str) -> Option<Conversation> {
     reader::parse(text, conversation).ok()
+}
+
+/// This tab's conversation saved before a reload (see [`Conversation::after_reload`]).
+pub fn restore(text: &str) -> Option<Conversation> {
+    let mut conversation = from_json(text)?;
+    conversation.after_reload();
+    Some(conversation)
 }
 
 fn conversation(value: Value) -> Result<Conversation> {
@@ -300,8 +315,9 @@ fn survey_state_value(state: &SurveyState) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::tests::sample_conversation;
+    use crate::state::tests::{event, robot_session, sample_conversation, text, visitor};
     use serde_json::json;
+    use udesk_protocol::{AssignType, Content};
 
     /// `value` with every `##UDESK_IM_STRUCT_MSG##{…}` text replaced by its JSON: serde writes a
     /// card's fields in declaration order, a `Value` in key order; both read back the same.
@@ -370,5 +386,63 @@ mod tests {
             assert!(conversation(broken.clone()).is_err(), "{broken}");
         }
         assert_eq!(from_json("{not json"), None);
+    }
+
+    #[test]
+    fn the_saved_conversation_restores_with_pending_sends_as_failed() {
+        let mut c = Conversation::default();
+        c.set_visitor(visitor("c1"), 0);
+        c.session_created(AssignType::Robot, &robot_session(), 0);
+        c.send("w-9".into(), Content::text("lost in reload"), 0);
+        c.apply(
+            event(
+                5,
+                AssignType::Robot,
+                serde_json::json!({"message_id": "r5", "type": "message", "data": {
+                    "question_id": 12, "answer": "<p>7 天</p>",
+                    "gus_list": [{"question_title": "运费谁出？"}], "relate_list": ["退款多久？"],
+                    "third_url": "https://help/returns"}}),
+            ),
+            true,
+        );
+        c.rated("r:r5", true);
+        let restored = restore(&to_json(&c, 7)).unwrap();
+        assert_eq!(restored.saved_at, 7);
+        assert_eq!(restored.visitor, c.visitor);
+        assert_eq!(restored.last_event_id, 5);
+        assert_eq!(restored.entries.len(), c.entries.len());
+        assert_eq!(restored.failed_message_ids(), ["w-9"]);
+        match &restored.entry("r:r5").unwrap().body {
+            Body::Reply {
+                content: Content::RobotAnswer(answer),
+                rating,
+                ..
+            } => {
+                assert_eq!(answer.question_id, 12);
+                assert_eq!(answer.gus_list[0].question_title, "运费谁出？");
+                assert_eq!(answer.relate_list[0].question_title, "退款多久？");
+                assert_eq!(
+                    answer.third_url.as_ref().unwrap().url,
+                    "https://help/returns"
+                );
+                assert_eq!(*rating, Some(true));
+            }
+            other => panic!("not a robot answer: {other:?}"),
+        }
+        assert!(restore("{not json").is_none());
+    }
+
+    #[test]
+    fn saving_keeps_only_the_newest_entries() {
+        let mut c = Conversation::default();
+        for i in 0..(MAX_ENTRIES as u64 + 20) {
+            c.apply(text(i + 1, &format!("m{i}"), "x"), true);
+        }
+        let restored = restore(&to_json(&c, 0)).unwrap();
+        assert_eq!(restored.entries.len(), MAX_ENTRIES);
+        assert_eq!(
+            restored.entries.last().unwrap().key,
+            c.entries.last().unwrap().key
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! A pure state machine: the browser side feeds it what the relay answered ([`Conversation::
 //! session_created`], [`Conversation::apply`], [`Conversation::queue_status`], …) and renders the
 //! result; nothing here touches the DOM or the network, so every rule is tested on the host.
-//! The whole struct is what the widget keeps in `localStorage`, so a reload or a new tab continues
+//! The whole struct is what the widget keeps in `localStorage` (see `saved`), so a reload or a new tab continues
 //! the same conversation and resumes the stream from [`Conversation::last_event_id`].
 
 use udesk_protocol::code::Code;
@@ -262,11 +262,10 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    /// Restores a saved conversation. A send that was still pending when the page went away is
-    /// shown as failed, with retry (the same message id, so Udesk will not get it twice).
-    pub fn restore(json: &str) -> Option<Conversation> {
-        let mut conversation = Conversation::from_saved(json)?;
-        for entry in &mut conversation.entries {
+    /// After a reload: a send that was still pending when the page went away is shown as failed,
+    /// with retry (the same message id, so Udesk will not get it twice).
+    pub fn after_reload(&mut self) {
+        for entry in &mut self.entries {
             if let Body::Outgoing { state, .. } = &mut entry.body {
                 if *state == SendState::Pending {
                     *state = SendState::Failed;
@@ -274,24 +273,6 @@ impl Conversation {
                 }
             }
         }
-        Some(conversation)
-    }
-
-    /// Reads a saved conversation as it is (another tab's: its pending sends are still under
-    /// way there).
-    pub fn from_saved(json: &str) -> Option<Conversation> {
-        crate::saved::from_json(json)
-    }
-
-    /// The JSON to save at `now_ms`: the newest [`MAX_ENTRIES`] entries.
-    pub fn to_saved_json(&self, now_ms: i64) -> String {
-        let skip = self.entries.len().saturating_sub(MAX_ENTRIES);
-        let saved = Conversation {
-            entries: self.entries[skip..].to_vec(),
-            saved_at: now_ms,
-            ..self.clone()
-        };
-        crate::saved::to_json(&saved)
     }
 
     /// Takes in what another tab of the same site saved, so that two open tabs show one
@@ -985,7 +966,7 @@ pub(crate) mod tests {
         c
     }
 
-    fn visitor(token: &str) -> VisitorResponse {
+    pub(crate) fn visitor(token: &str) -> VisitorResponse {
         VisitorResponse {
             customer_token: token.to_owned(),
             token: format!("tok-{token}"),
@@ -993,7 +974,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn event(id: u64, assign: AssignType, message: serde_json::Value) -> StreamMessage {
+    pub(crate) fn event(id: u64, assign: AssignType, message: serde_json::Value) -> StreamMessage {
         StreamMessage {
             id,
             assign_type: assign,
@@ -1002,7 +983,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn text(id: u64, message_id: &str, content: &str) -> StreamMessage {
+    pub(crate) fn text(id: u64, message_id: &str, content: &str) -> StreamMessage {
         event(
             id,
             AssignType::Agent,
@@ -1011,7 +992,7 @@ pub(crate) mod tests {
         )
     }
 
-    fn robot_session() -> CreateSessionResponse {
+    pub(crate) fn robot_session() -> CreateSessionResponse {
         from_str(
             r#"{"code": 1000, "message": "您好", "assign_type": "robot",
                 "assign_info": {"robot_name": "小U", "robot_avatar": "https://a/u.png",
@@ -1032,6 +1013,21 @@ pub(crate) mod tests {
             "assign_info": {"im_sub_session_id": 1081, "count": count, "agent_name": "小明",
                             "survey_options": survey_options()}}))
         .unwrap()
+    }
+
+    /// What a reload of `c` saved at `at` restores.
+    pub(crate) fn reloaded(c: &Conversation, at: i64) -> Conversation {
+        let mut c = saved_copy(c, at);
+        c.after_reload();
+        c
+    }
+
+    /// Another tab's save of `c` at `at`, as this tab reads it.
+    pub(crate) fn saved_copy(c: &Conversation, at: i64) -> Conversation {
+        Conversation {
+            saved_at: at,
+            ..c.clone()
+        }
     }
 
     fn texts(c: &Conversation) -> Vec<String> {
@@ -1436,71 +1432,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_saved_conversation_restores_with_pending_sends_as_failed() {
-        let mut c = Conversation::default();
-        c.set_visitor(visitor("c1"), 0);
-        c.session_created(AssignType::Robot, &robot_session(), 0);
-        c.send("w-9".into(), Content::text("lost in reload"), 0);
-        c.apply(
-            event(
-                5,
-                AssignType::Robot,
-                serde_json::json!({"message_id": "r5", "type": "message", "data": {
-                    "question_id": 12, "answer": "<p>7 天</p>",
-                    "gus_list": [{"question_title": "运费谁出？"}], "relate_list": ["退款多久？"],
-                    "third_url": "https://help/returns"}}),
-            ),
-            true,
-        );
-        c.rated("r:r5", true);
-        let restored = Conversation::restore(&c.to_saved_json(7)).unwrap();
-        assert_eq!(restored.saved_at, 7);
-        assert_eq!(restored.visitor, c.visitor);
-        assert_eq!(restored.last_event_id, 5);
-        assert_eq!(restored.entries.len(), c.entries.len());
-        assert_eq!(restored.failed_message_ids(), ["w-9"]);
-        match &restored.entry("r:r5").unwrap().body {
-            Body::Reply {
-                content: Content::RobotAnswer(answer),
-                rating,
-                ..
-            } => {
-                assert_eq!(answer.question_id, 12);
-                assert_eq!(answer.gus_list[0].question_title, "运费谁出？");
-                assert_eq!(answer.relate_list[0].question_title, "退款多久？");
-                assert_eq!(
-                    answer.third_url.as_ref().unwrap().url,
-                    "https://help/returns"
-                );
-                assert_eq!(*rating, Some(true));
-            }
-            other => panic!("not a robot answer: {other:?}"),
-        }
-        assert!(Conversation::restore("{not json").is_none());
-    }
-
-    #[test]
-    fn saving_keeps_only_the_newest_entries() {
-        let mut c = Conversation::default();
-        for i in 0..(MAX_ENTRIES as u64 + 20) {
-            c.apply(text(i + 1, &format!("m{i}"), "x"), true);
-        }
-        let restored = Conversation::restore(&c.to_saved_json(0)).unwrap();
-        assert_eq!(restored.entries.len(), MAX_ENTRIES);
-        assert_eq!(
-            restored.entries.last().unwrap().key,
-            c.entries.last().unwrap().key
-        );
-    }
-
-    #[test]
     fn two_tabs_merge_into_one_conversation() {
         // Both tabs share the start; then each sends a message and gets a reply.
         let mut a = Conversation::default();
         a.set_visitor(visitor("c1"), 0);
         a.session_created(AssignType::Robot, &robot_session(), 0);
         a.apply(text(1, "m1", "一"), true);
-        let mut b = Conversation::restore(&a.to_saved_json(10)).unwrap();
+        let mut b = reloaded(&a, 10);
         a.saved_at = 10;
         a.send("w-a".into(), Content::text("from tab a"), 20);
         b.send("w-b".into(), Content::text("from tab b"), 21);
@@ -1508,7 +1446,7 @@ pub(crate) mod tests {
         b.apply(text(2, "m2", "二"), true);
         b.session_created(AssignType::Agent, &agent_session(2001, 2), 22);
 
-        let b_saved = Conversation::restore(&b.to_saved_json(30)).unwrap();
+        let b_saved = reloaded(&b, 30);
         assert!(a.merge(b_saved.clone()));
         let keys: Vec<&str> = a.entries.iter().map(|e| e.key.as_str()).collect();
         assert!(keys.contains(&"v:w-a") && keys.contains(&"v:w-b") && keys.contains(&"r:m2"));
@@ -1524,7 +1462,7 @@ pub(crate) mod tests {
         assert_eq!(a.session.phase, Phase::Queued, "tab b saved last");
         // A send still under way in the other tab is not taken for a failed one.
         b.send("w-c".into(), Content::text("on its way"), 31);
-        a.merge(Conversation::from_saved(&b.to_saved_json(32)).unwrap());
+        a.merge(saved_copy(&b, 32));
         assert!(matches!(
             a.entry("v:w-c").unwrap().body,
             Body::Outgoing {
@@ -1533,7 +1471,7 @@ pub(crate) mod tests {
             }
         ));
         b.send_finished("w-c", true);
-        a.merge(Conversation::from_saved(&b.to_saved_json(33)).unwrap());
+        a.merge(saved_copy(&b, 33));
         assert!(matches!(
             a.entry("v:w-c").unwrap().body,
             Body::Outgoing {
@@ -1541,7 +1479,7 @@ pub(crate) mod tests {
                 ..
             }
         ));
-        let b_saved = Conversation::from_saved(&b.to_saved_json(34)).unwrap();
+        let b_saved = saved_copy(&b, 34);
         a.merge(b_saved.clone());
         // Merging the same state again changes nothing (no ping-pong between tabs).
         assert!(!a.merge(b_saved));
@@ -1560,16 +1498,16 @@ pub(crate) mod tests {
         leader.apply(text(12, "m12", "old customer's"), true);
         leader.saved_at = 10;
         // identify() in another tab named another user: that customer's events start at 1.
-        let mut other = Conversation::restore(&leader.to_saved_json(10)).unwrap();
+        let mut other = reloaded(&leader, 10);
         other.set_visitor(visitor("c2"), 20);
-        assert!(leader.merge(Conversation::from_saved(&other.to_saved_json(20)).unwrap()));
+        assert!(leader.merge(saved_copy(&other, 20)));
         assert_eq!(leader.visitor.as_ref().unwrap().customer_token, "c2");
         assert_eq!(
             leader.last_event_id, 0,
             "no event of the new customer is skipped"
         );
         // An older save of the old customer does not move it back.
-        let mut stale = Conversation::restore(&leader.to_saved_json(20)).unwrap();
+        let mut stale = reloaded(&leader, 20);
         stale.set_visitor(visitor("c1"), 5);
         stale.last_event_id = 12;
         stale.saved_at = 5;
@@ -1578,7 +1516,7 @@ pub(crate) mod tests {
         // The same customer's saves still resume after the later event.
         let mut ahead = leader.clone();
         ahead.apply(text(3, "n3", "new customer's"), true);
-        leader.merge(Conversation::from_saved(&ahead.to_saved_json(30)).unwrap());
+        leader.merge(saved_copy(&ahead, 30));
         assert_eq!(leader.last_event_id, 3);
     }
 
@@ -1586,7 +1524,7 @@ pub(crate) mod tests {
     fn what_another_tab_applied_is_news_once_with_the_same_notability() {
         let mut leader = Conversation::default();
         leader.session_created(AssignType::Agent, &agent_session(1000, 0), 0);
-        let follower = Conversation::restore(&leader.to_saved_json(1)).unwrap();
+        let follower = reloaded(&leader, 1);
         // The robot's welcome (the widget's own line) and the visitor's message are not news.
         leader.session_created(AssignType::Robot, &robot_session(), 2);
         leader.send("w-1".into(), Content::text("hi"), 3);
@@ -1614,7 +1552,7 @@ pub(crate) mod tests {
             )
             .unwrap();
         let mut merged = follower.clone();
-        merged.merge(Conversation::from_saved(&leader.to_saved_json(9)).unwrap());
+        merged.merge(saved_copy(&leader, 9));
         let news = merged.news_since(&follower);
         assert_eq!(
             news,

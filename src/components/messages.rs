@@ -18,13 +18,14 @@
 
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
-use udesk_protocol::content::{ButtonKind, EventKind, Font, MediaData, StructData, TextData};
+use udesk_protocol::content::{ButtonKind, Font, MediaData, StructData, TextData};
 use udesk_protocol::Content;
 
 use super::robot::RobotAnswerView;
 use super::survey::SurveyCard;
 use super::{icons, Avatar};
-use crate::app::{author_name, Chat};
+use crate::app::Chat;
+use crate::describe::{author_name, event_text};
 use crate::dom::{el, El};
 use crate::format::{self, Clock};
 use crate::i18n::Texts;
@@ -227,19 +228,6 @@ fn notice_text(notice: &Notice, texts: &Texts) -> &'static str {
         Notice::NoAgent => texts.no_agent,
         Notice::ConversationEnded => texts.conversation_ended,
         Notice::NewVisitor => texts.new_visitor,
-    }
-}
-
-/// The default line for an event without text of its own.
-pub fn event_text(kind: EventKind, texts: &Texts) -> &'static str {
-    match kind {
-        EventKind::StartSession | EventKind::ActiveGuest => texts.event_start_session,
-        EventKind::Transfer | EventKind::IsInfoTransfer => texts.event_transfer,
-        EventKind::Close => texts.event_close,
-        EventKind::InfoAppoint => texts.event_info_appoint,
-        EventKind::RobotTransfer => texts.event_robot_transfer,
-        EventKind::Survey => texts.event_survey,
-        EventKind::Form | EventKind::FormReceived | EventKind::Info => texts.event_other,
     }
 }
 

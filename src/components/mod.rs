@@ -1,8 +1,7 @@
 //! The widget's user interface: Leptos components, each given the [`Chat`] handle as a plain prop
 //! (with the phrases of the current language, `t`).
 //!
-//! - [`Widget`]: the stylesheet and the root, which holds the launcher and, while open, the panel.
-//! - [`launcher`]: the round button with the unread badge.
+//! - [`Widget`]: the app's stylesheet and, while open, the panel (the launcher is embed.js's).
 //! - [`panel`]: the chat panel, its banners (connection, queue, nobody online, errors), the image
 //!   viewer and the live region.
 //! - [`header`]: who the visitor talks to, "talk to a person", "rate", close.
@@ -15,7 +14,6 @@
 
 mod composer;
 mod header;
-mod launcher;
 mod messages;
 mod panel;
 mod robot;
@@ -23,70 +21,24 @@ mod survey;
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use udesk_protocol::Content;
 
 use crate::app::Chat;
-use crate::i18n::{Locale, Texts};
-use crate::safe_html::strip_tags;
+use crate::i18n::Locale;
 
-/// The whole widget inside the shadow root, in one language.
+/// The app inside the shell's root, in one language: its stylesheet and, while open, the panel.
+/// (The root, with the launcher, is embed.js's; it follows the app's `open`, `close` and
+/// `unread` events.)
 #[component]
 pub fn Widget(chat: Chat, locale: Locale) -> impl IntoView {
     let t = locale.texts();
-    let config = chat.config();
-    let position = match config.position {
-        crate::config::Position::Left => "left",
-        crate::config::Position::Right => "right",
-    };
     view! {
         <style>{crate::theme::stylesheet()}</style>
-        <div
-            class="udesk-root"
-            data-testid="udesk-root"
-            data-theme=config.theme.as_attr()
-            data-position=position
-            data-open=move || if chat.open.get() { "true" } else { "false" }
-            lang=locale.tag()
-        >
-            <launcher::Launcher chat t/>
-            // The panel exists while the chat is open: a keyed list of at most one panel, built
-            // when the chat opens and dropped when it closes, never patched in place (a plain
-            // conditional would compile code to patch the whole panel too).
-            <For each=move || chat.open.get().then_some(()) key=|_| () let:_open>
-                <panel::Panel chat t/>
-            </For>
-        </div>
-    }
-}
-
-/// A one-line text of a message for the live region and the host page's `message` event.
-pub fn preview(content: &Content, texts: &Texts) -> String {
-    let text = match content {
-        Content::Text(t) => strip_tags(&t.content),
-        Content::Rich(r) => strip_tags(&r.content),
-        Content::Image(_) => texts.image.to_owned(),
-        Content::Audio(m) | Content::Video(m) | Content::File(m) => {
-            m.filename.clone().unwrap_or_else(|| texts.file.to_owned())
-        }
-        Content::Struct(s) => s
-            .cards
-            .iter()
-            .filter_map(|c| c.title.clone())
-            .collect::<Vec<_>>()
-            .join(" / "),
-        Content::RobotAnswer(a) => strip_tags(a.answer.as_deref().unwrap_or_default()),
-        Content::Event(kind, data) => data
-            .content
-            .clone()
-            .unwrap_or_else(|| messages::event_text(*kind, texts).to_owned()),
-        Content::Unknown { .. } => texts.unsupported.to_owned(),
-    };
-    let mut chars = text.chars();
-    let short: String = chars.by_ref().take(140).collect();
-    if chars.next().is_some() {
-        format!("{short}…")
-    } else {
-        short
+        // The panel exists while the chat is open: a keyed list of at most one panel, built
+        // when the chat opens and dropped when it closes, never patched in place (a plain
+        // conditional would compile code to patch the whole panel too).
+        <For each=move || chat.open.get().then_some(()) key=|_| () let:_open>
+            <panel::Panel chat t/>
+        </For>
     }
 }
 
@@ -121,14 +73,6 @@ pub fn Avatar(url: Option<String>, name: String) -> impl IntoView {
 /// Inline icons (stroke = currentColor), so no icon font or extra request is needed.
 pub mod icons {
     use leptos::prelude::*;
-
-    pub fn chat() -> impl IntoView {
-        view! {
-            <svg class="i-chat" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
-                <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/>
-            </svg>
-        }
-    }
 
     pub fn close() -> impl IntoView {
         view! {

@@ -76,6 +76,8 @@ pub mod error_code {
     pub const NOT_FOUND: &str = "not_found";
     /// Too many calls; wait and retry.
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// The request body did not arrive within the relay's body deadline (HTTP 408).
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
     /// Udesk answered with a non-1000 code; see `udesk_code`.
     pub const UDESK_ERROR: &str = "udesk_error";
     /// Udesk could not be reached or answered garbage (HTTP 502).

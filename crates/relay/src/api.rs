@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use udesk_protocol::code::CodeResponse;
+use udesk_protocol::content::Content;
 use udesk_protocol::customer::{CreateCustomerRequest, CustomerFields};
 use udesk_protocol::message::SendMessageRequest;
 use udesk_protocol::relay::{RelayConfig, VisitorRequest, VisitorResponse};
@@ -43,12 +44,23 @@ async fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(
 }
 
 impl AppState {
-    /// Takes one send from the visitor's budget.
+    /// Takes one send from the visitor's budget, then one upstream call from its IP's.
     async fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
         take(
             &self.limiter,
             &visitor.customer_token,
             &self.metrics.rate_limited,
+        )
+        .await?;
+        self.spend_upstream_from_ip(visitor).await
+    }
+
+    /// Takes one upstream call from the budget of the visitor's client IP.
+    async fn spend_upstream_from_ip(&self, visitor: &Visitor) -> Result<(), AppError> {
+        take(
+            &self.upstream_ip_limiter,
+            &visitor.ip_key,
+            &self.metrics.ip_upstream_rate_limited,
         )
         .await
     }
@@ -106,7 +118,8 @@ pub async fn visitor(
     let name = optional_text(request.name, "name", 128)?;
     let email = optional_text(request.email, "email", 254)?;
     let now = now_secs();
-    let customer_token = if let Some(user_id) = request.user_id {
+    // Renewals keep the first issue time, so that a token chain ends at the maximum lifetime.
+    let (customer_token, issued_at) = if let Some(user_id) = request.user_id {
         if user_id.is_empty() || user_id.len() > 256 {
             return Err(AppError::BadRequest(
                 "user_id: must be 1 to 256 bytes".into(),
@@ -120,14 +133,15 @@ pub async fn visitor(
                 "signature: does not match user_id under this relay's identity secret".into(),
             ));
         }
-        state.identity.customer_token_for_user(&user_id)
+        (user_customer_token(&state, &user_id).await?, now)
     } else if let Some(token) = bearer(&headers) {
-        state
+        let claims = state
             .identity
             .verify_for_renewal(token, now)
-            .map_err(|e| AppError::Unauthorized(e.message().into()))?
+            .map_err(|e| AppError::Unauthorized(e.message().into()))?;
+        (claims.customer_token, claims.issued_at)
     } else {
-        Identity::anonymous_customer_token()
+        (Identity::anonymous_customer_token(), now)
     };
     if name.is_some() || email.is_some() {
         let profile = CustomerProfile {
@@ -138,12 +152,31 @@ pub async fn visitor(
         };
         state.store.run(move |s| s.save_customer(&profile)).await?;
     }
-    let (token, expires_at) = state.identity.issue(&customer_token, now);
+    let (token, expires_at) = state
+        .identity
+        .issue_renewal(&customer_token, issued_at, now);
     Ok(Json(VisitorResponse {
         customer_token,
         token,
         expires_at,
     }))
+}
+
+/// The customer_token of a signed user: the one of the old derivation when the store already
+/// knows that customer (so an existing user stays the same Udesk customer, with its history),
+/// else the current one (see [`crate::identity`]).
+async fn user_customer_token(state: &AppState, user_id: &str) -> Result<String, AppError> {
+    let legacy = state.identity.legacy_customer_token_for_user(user_id);
+    let known = legacy.clone();
+    if state
+        .store
+        .run(move |s| s.customer(&known))
+        .await?
+        .is_some()
+    {
+        return Ok(legacy);
+    }
+    Ok(state.identity.customer_token_for_user(user_id))
 }
 
 /// Creates the Udesk customer for this customer_token the first time it is needed, with the
@@ -249,6 +282,9 @@ pub async fn send_message(
     }
     request.customer_token = ct.clone();
     request.message_id = Some(message_id.clone());
+    if let Content::Text(text) = &mut request.content {
+        text.content = crate::sanitize::without_controls(&text.content);
+    }
 
     let _one_at_a_time = state.send_locks.lock(format!("{ct}\n{message_id}")).await;
     let (key, id) = (ct.clone(), message_id.clone());
@@ -332,7 +368,8 @@ fn code_answer(answer: CodeResponse) -> Result<Json<CodeResponse>, AppError> {
     }
 }
 
-/// `GET /v1/queue_status`, limited per visitor (each poll is a call on Udesk's quota).
+/// `GET /v1/queue_status`, limited per visitor and per client IP (each poll is a call on
+/// Udesk's quota).
 pub async fn queue_status(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -343,6 +380,7 @@ pub async fn queue_status(
         &state.metrics.poll_rate_limited,
     )
     .await?;
+    state.spend_upstream_from_ip(&visitor).await?;
     let answer = state.udesk.queue_status(&visitor.customer_token).await?;
     if answer.code.is_success() {
         Ok(Json(answer))

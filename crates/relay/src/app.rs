@@ -29,14 +29,19 @@ pub fn app(state: AppState) -> Router {
     let webhooks = Router::new()
         .route("/webhooks/udesk/{secret}", post(webhook::receive))
         .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
+    let body_timeout = state.body_timeout;
     Router::new()
         .merge(api)
         .merge(webhooks)
-        .merge(web::widget_routes(&state.widget_dir))
+        .merge(web::widget_routes(&state.widget_dir, state.demo_page))
         .route("/healthz", get(web::healthz))
         .route("/metrics", get(web::metrics))
         .fallback(web::not_found)
         .method_not_allowed_fallback(web::method_not_allowed)
+        // Every body has a whole-body deadline, so a client dripping one cannot hold a task.
+        .layer(middleware::from_fn(move |request, next| {
+            crate::accept::body_deadline(body_timeout, request, next)
+        }))
         // Outermost, so that it answers preflights before routing (and its 405s).
         .layer(web::cors(&state.allowed_origins))
         // Answers carry text from requests (an error naming a path or an origin): browsers must
@@ -44,6 +49,16 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        // No answer needs a page to load or frame anything unless it says so (the demo page
+        // does); URLs may hold a token, so no Referer leaves a relay page.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(web::STRICT_CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)

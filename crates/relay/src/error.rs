@@ -21,6 +21,8 @@ pub enum AppError {
     PayloadTooLarge {
         limit: usize,
     },
+    /// The body did not arrive within `--body-timeout-ms`.
+    BodyTimeout,
     /// No token, a forged or expired one, a wrong user signature or a wrong webhook secret.
     Unauthorized(String),
     /// The token is valid, but the thing belongs to someone else.
@@ -62,6 +64,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -82,6 +85,11 @@ impl AppError {
             AppError::PayloadTooLarge { limit } => (
                 error_code::PAYLOAD_TOO_LARGE,
                 format!("the body is larger than {limit} bytes"),
+                None,
+            ),
+            AppError::BodyTimeout => (
+                error_code::REQUEST_TIMEOUT,
+                "the body did not arrive in time".to_owned(),
                 None,
             ),
             AppError::Unauthorized(m) => (error_code::UNAUTHORIZED, m.clone(), None),
@@ -142,6 +150,8 @@ impl AppError {
     pub fn from_body_rejection(rejection: BytesRejection, limit: usize) -> AppError {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge { limit }
+        } else if crate::accept::is_body_timeout(&rejection) {
+            AppError::BodyTimeout
         } else {
             AppError::BadRequest(format!(
                 "could not read the body: {}",

@@ -8,6 +8,7 @@
 //! # Layout
 //! - [`config`]: flags and environment variables.
 //! - [`secrets`]: secrets not given as flags, kept in `<data-dir>/secrets.json`.
+//! - [`private_fs`]: the data directory (0700) and store files (0600) only the relay reads.
 //! - [`server`]: [`start`] and [`RunningRelay`]: secrets, store, upstream or embedded simulator,
 //!   HTTP server, upkeep, graceful shutdown.
 //! - [`accept`]: the accept loop (axum::serve plus a header-read timeout against slow clients).
@@ -40,6 +41,7 @@ pub mod hub;
 pub mod identity;
 pub mod limits;
 pub mod metrics;
+pub mod private_fs;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;

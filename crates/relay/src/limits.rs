@@ -96,18 +96,32 @@ impl RateLimiter {
     }
 }
 
-/// The client's IP: the TCP peer, or behind a trusted proxy the first `X-Forwarded-For` entry
-/// (the client as the outermost proxy saw it). An unreadable header falls back to the peer.
+/// The client's IP: the TCP peer, or behind `trusted_proxies` proxies (each appending the
+/// address it received the request from to `X-Forwarded-For`) the entry that many places from
+/// the right: the address the outermost trusted proxy saw. Entries further left were sent by
+/// the client and may be anything. With fewer entries than proxies, the leftmost. An
+/// unreadable entry falls back to the peer.
 pub fn client_ip(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
-    trust_forwarded_for: bool,
+    trusted_proxies: usize,
 ) -> Option<IpAddr> {
-    let forwarded = trust_forwarded_for
-        .then(|| headers.get("x-forwarded-for")?.to_str().ok())
-        .flatten()
-        .and_then(|value| value.split(',').next())
-        .and_then(|first| parse_forwarded_ip(first.trim()));
+    if trusted_proxies == 0 {
+        return peer.map(|p| p.ip());
+    }
+    // Several header lines are one list, in order.
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let forwarded = entries
+        .len()
+        .checked_sub(trusted_proxies)
+        .map_or(entries.first(), |i| entries.get(i))
+        .and_then(|entry| parse_forwarded_ip(entry));
     forwarded.or(peer.map(|p| p.ip()))
 }
 
@@ -265,6 +279,67 @@ fn release(open: &mut HashMap<String, usize>, key: &str) {
     }
 }
 
+/// A cap on how many things (connections) each key (a client IP) holds open at once.
+pub struct OpenLimit {
+    max: usize,
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open thing, counted against its key until dropped.
+pub struct OpenSlot {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+    key: String,
+}
+
+impl OpenLimit {
+    /// `max` 0 turns the cap off.
+    pub fn new(max: usize) -> OpenLimit {
+        OpenLimit {
+            max,
+            open: Arc::default(),
+        }
+    }
+
+    /// A slot for `key`, or `None` when it already holds `max`.
+    pub fn try_open(&self, key: &str) -> Option<OpenSlot> {
+        if self.max == 0 {
+            return Some(OpenSlot {
+                open: Arc::default(),
+                key: String::new(),
+            });
+        }
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(key.to_owned()).or_default();
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(OpenSlot {
+            open: self.open.clone(),
+            key: key.to_owned(),
+        })
+    }
+
+    /// How many slots `key` holds.
+    pub fn open_of(&self, key: &str) -> usize {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.get(key).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            // Keys with nothing open are forgotten, so the map holds only current clients.
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
 /// Async locks keyed by string, created on demand and dropped when unused.
 #[derive(Default)]
 pub struct KeyedLocks {
@@ -332,20 +407,32 @@ mod tests {
     #[test]
     fn client_ips_come_from_the_peer_unless_a_proxy_is_trusted() {
         let peer: SocketAddr = "10.0.0.2:5000".parse().unwrap();
+        let ip = |text: &str| Some(text.parse::<IpAddr>().unwrap());
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", "203.0.113.7, 10.0.0.1".parse().unwrap());
-        assert_eq!(client_ip(&h, Some(peer), false), Some(peer.ip()));
-        assert_eq!(
-            client_ip(&h, Some(peer), true),
-            Some("203.0.113.7".parse().unwrap())
-        );
+        assert_eq!(client_ip(&h, Some(peer), 0), Some(peer.ip()));
+        // One proxy: the address it appended, never what the client wrote before it.
+        assert_eq!(client_ip(&h, Some(peer), 1), ip("10.0.0.1"));
+        assert_eq!(client_ip(&h, Some(peer), 2), ip("203.0.113.7"));
+        // Fewer entries than proxies: the leftmost.
+        assert_eq!(client_ip(&h, Some(peer), 3), ip("203.0.113.7"));
+        // A client's spoofed entries, however many, are skipped.
+        let spoofed: Vec<String> = (0..200)
+            .map(|i| format!("198.51.100.{}", i % 250))
+            .collect();
+        let value = format!("{}, 203.0.113.9", spoofed.join(", "));
+        h.insert("x-forwarded-for", value.parse().unwrap());
+        assert_eq!(client_ip(&h, Some(peer), 1), ip("203.0.113.9"));
+        // Several header lines are one list.
+        let mut lines = HeaderMap::new();
+        lines.append("x-forwarded-for", "1.1.1.1".parse().unwrap());
+        lines.append("x-forwarded-for", "203.0.113.5, 10.0.0.1".parse().unwrap());
+        assert_eq!(client_ip(&lines, Some(peer), 2), ip("203.0.113.5"));
         h.insert("x-forwarded-for", "[2001:db8::1]:4711".parse().unwrap());
-        assert_eq!(
-            client_ip(&h, Some(peer), true),
-            Some("2001:db8::1".parse().unwrap())
-        );
+        assert_eq!(client_ip(&h, Some(peer), 1), ip("2001:db8::1"));
         h.insert("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(client_ip(&h, Some(peer), true), Some(peer.ip()));
+        assert_eq!(client_ip(&h, Some(peer), 1), Some(peer.ip()));
+        assert_eq!(client_ip(&HeaderMap::new(), Some(peer), 1), Some(peer.ip()));
         assert_eq!(
             ip_key(Some("2001:db8:0:1:aaaa::1".parse().unwrap())),
             "2001:db8:0:1::/64"
@@ -402,6 +489,23 @@ mod tests {
                 .collect()
         });
         assert_eq!(admitted.len(), 5);
+    }
+
+    #[test]
+    fn open_slots_are_capped_per_key_and_given_back_on_drop() {
+        let limit = OpenLimit::new(2);
+        let a1 = limit.try_open("a").unwrap();
+        let _a2 = limit.try_open("a").unwrap();
+        assert!(limit.try_open("a").is_none());
+        let _b = limit.try_open("b").expect("another key has its own cap");
+        drop(a1);
+        assert_eq!(limit.open_of("a"), 1);
+        let _a3 = limit.try_open("a").expect("a slot came back");
+        drop(_b);
+        assert_eq!(limit.open_of("b"), 0);
+        assert!(!limit.open.lock().unwrap().contains_key("b"));
+        let off = OpenLimit::new(0);
+        let _many: Vec<_> = (0..100).map(|_| off.try_open("a").unwrap()).collect();
     }
 
     #[tokio::test]

@@ -96,6 +96,14 @@ pub struct Metrics {
     pub visitor_rate_limited: AtomicU64,
     /// Queue-status polls refused by the per-visitor limit.
     pub poll_rate_limited: AtomicU64,
+    /// Calls that would reach Udesk refused by the per-client-IP limit.
+    pub ip_upstream_rate_limited: AtomicU64,
+    /// Connections open now.
+    pub connections_open: AtomicI64,
+    /// Connections closed at once because their client IP held `--max-connections-per-ip`.
+    pub connections_refused_ip: AtomicU64,
+    /// Connections closed for missing a deadline (no request head in time, or idle).
+    pub connections_timed_out: AtomicU64,
     /// Times the Redis subscription (other relays' events) was lost.
     pub fanout_lost: AtomicU64,
     /// Times it was made again and every stream re-read the store.
@@ -237,10 +245,25 @@ impl Metrics {
              # TYPE udesk_relay_rate_limited_total counter\n\
              udesk_relay_rate_limited_total{{limit=\"send\"}} {}\n\
              udesk_relay_rate_limited_total{{limit=\"visitor\"}} {}\n\
-             udesk_relay_rate_limited_total{{limit=\"poll\"}} {}",
+             udesk_relay_rate_limited_total{{limit=\"poll\"}} {}\n\
+             udesk_relay_rate_limited_total{{limit=\"ip_upstream\"}} {}",
             self.rate_limited.load(Relaxed),
             self.visitor_rate_limited.load(Relaxed),
-            self.poll_rate_limited.load(Relaxed)
+            self.poll_rate_limited.load(Relaxed),
+            self.ip_upstream_rate_limited.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP udesk_relay_connections_open Client connections open now.\n\
+             # TYPE udesk_relay_connections_open gauge\n\
+             udesk_relay_connections_open {}\n\
+             # HELP udesk_relay_connections_closed_total Connections the relay closed itself, by reason.\n\
+             # TYPE udesk_relay_connections_closed_total counter\n\
+             udesk_relay_connections_closed_total{{reason=\"ip_limit\"}} {}\n\
+             udesk_relay_connections_closed_total{{reason=\"deadline\"}} {}",
+            self.connections_open.load(Relaxed),
+            self.connections_refused_ip.load(Relaxed),
+            self.connections_timed_out.load(Relaxed)
         );
         let _ = writeln!(
             out,

@@ -233,6 +233,10 @@ pub async fn start_with_sim(
 ) -> Result<RunningRelay, StartError> {
     let addr = listener.local_addr()?;
     let allowed_origins = crate::web::check_origins(&config.allowed_origins)?;
+    let public_origin = match &config.public_url {
+        Some(url) => Some(crate::web::public_origin(url)?),
+        None => None,
+    };
     let secrets::Secrets {
         webhook: webhook_secret,
         identity: identity_secret,
@@ -249,12 +253,19 @@ pub async fn start_with_sim(
     } = open_store(&config).await?;
     let shared = shared_limits.as_ref();
     if feed.is_some() && (config.webhook_secret.is_none() || config.identity_secret.is_none()) {
-        tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret to each");
+        tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret (and --token-secret, if any) to each");
     }
     let metrics = Arc::new(Metrics {
         store: store_info,
         ..Metrics::default()
     });
+    if config.token_ttl > crate::identity::MAX_TOKEN_TTL_SECS {
+        tracing::warn!(
+            token_ttl = config.token_ttl,
+            "--token-ttl is capped to {} seconds (30 days)",
+            crate::identity::MAX_TOKEN_TTL_SECS
+        );
+    }
 
     // The webhook URL must reach this listener; an unspecified address is reachable on loopback.
     let reachable = if addr.ip().is_unspecified() {
@@ -310,7 +321,8 @@ pub async fn start_with_sim(
             config.token_secret.as_deref(),
             config.token_ttl,
             config.renew_grace,
-        ),
+        )
+        .with_max_lifetime(config.token_max_lifetime),
         store,
         hub: Hub::default(),
         udesk,
@@ -321,12 +333,20 @@ pub async fn start_with_sim(
             .shared(shared, "visitor"),
         poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST)
             .shared(shared, "poll"),
-        trust_forwarded_for: config.trust_forwarded_for,
+        upstream_ip_limiter: RateLimiter::new(
+            config.upstream_rate_per_ip,
+            config.upstream_burst_per_ip,
+        )
+        .shared(shared, "upstream_ip"),
+        trusted_proxies: config.trusted_proxies(),
         send_locks: KeyedLocks::default(),
         webhook_secret,
         allowed_origins,
+        public_origin,
         widget_dir: config.widget_dir.clone(),
+        demo_page: sim.is_some() || config.demo_page,
         keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
+        body_timeout: config.body_timeout(),
         stream_caps: StreamCaps::new(
             config.max_streams,
             config.max_streams_per_ip,
@@ -358,10 +378,19 @@ pub async fn start_with_sim(
 
     let router = app(state.clone());
     let stop = state.shutdown.clone();
-    let header_timeout = Duration::from_millis(config.header_timeout_ms.max(1));
-    let server = tokio::spawn(crate::accept::serve(listener, router, header_timeout, stop));
+    let server = tokio::spawn(crate::accept::serve(
+        listener,
+        router,
+        config.deadlines(),
+        state.metrics.clone(),
+        stop,
+    ));
     let upkeep = tokio::spawn(upkeep(state.clone()));
-    tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
+    if state.demo_page {
+        tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
+    } else {
+        tracing::info!("relay serving on http://{addr}: widget at /widget/ (no demo page: --demo-page serves it)");
+    }
     Ok(RunningRelay {
         addr,
         webhook_url,
@@ -392,5 +421,6 @@ async fn upkeep(state: AppState) {
         state.limiter.sweep();
         state.visitor_limiter.sweep();
         state.poll_limiter.sweep();
+        state.upstream_ip_limiter.sweep();
     }
 }
