@@ -38,8 +38,8 @@ use udesk_protocol::Code;
 const SEND_DEDUPE_WINDOW_MS: u64 = 24 * 3600 * 1000;
 
 /// Takes one call from `key`'s budget in `limiter`, counting a refusal in `refused`.
-fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
-    limiter.check(key).map_err(|retry_after| {
+async fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
+    limiter.check(key).await.map_err(|retry_after| {
         refused.fetch_add(1, Relaxed);
         AppError::RateLimited { retry_after }
     })
@@ -47,22 +47,24 @@ fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), App
 
 impl AppState {
     /// Takes one send from the visitor's budget, then one upstream call from its IP's.
-    fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
+    async fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
         take(
             &self.limiter,
             &visitor.customer_token,
             &self.metrics.rate_limited,
-        )?;
-        self.spend_upstream_from_ip(visitor)
+        )
+        .await?;
+        self.spend_upstream_from_ip(visitor).await
     }
 
     /// Takes one upstream call from the budget of the visitor's client IP.
-    fn spend_upstream_from_ip(&self, visitor: &Visitor) -> Result<(), AppError> {
+    async fn spend_upstream_from_ip(&self, visitor: &Visitor) -> Result<(), AppError> {
         take(
             &self.upstream_ip_limiter,
             &visitor.ip_key,
             &self.metrics.ip_upstream_rate_limited,
         )
+        .await
     }
 
     async fn check_session(&self, customer_token: &str, session: u64) -> Result<(), AppError> {
@@ -107,7 +109,8 @@ pub async fn visitor(
         &state.visitor_limiter,
         &ip_key(ip),
         &state.metrics.visitor_rate_limited,
-    )?;
+    )
+    .await?;
     let body = body.map_err(|r| AppError::from_body_rejection(r, API_BODY_LIMIT))?;
     let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorRequest::default()
@@ -233,7 +236,7 @@ pub async fn create_session(
     visitor: Visitor,
     ApiJson(mut request): ApiJson<CreateSessionRequest>,
 ) -> Result<Json<CreateSessionResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     ensure_customer(&state, &visitor.customer_token).await?;
     request.customer_token = visitor.customer_token.clone();
     let answer = state.udesk.create_session(&request).await?;
@@ -352,7 +355,7 @@ pub async fn send_message(
     let answer = match earlier.and_then(|json| serde_json::from_str::<CodeResponse>(&json).ok()) {
         Some(answer) => answer,
         None => {
-            state.spend(&visitor)?;
+            state.spend(&visitor).await?;
             let answer = state.udesk.send_message(&request).await?;
             if !answer.code.is_success() {
                 return Err(AppError::udesk(answer.code, answer.message));
@@ -382,7 +385,7 @@ pub async fn rate_robot_answer(
     visitor: Visitor,
     ApiJson(mut request): ApiJson<RobotEvaluationRequest>,
 ) -> Result<Json<CodeResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     let (ct, id) = (visitor.customer_token.clone(), request.message_id.clone());
     if !state.store.run(move |s| s.knows_message(&ct, &id)).await? {
         return Err(AppError::Forbidden(format!(
@@ -401,7 +404,7 @@ pub async fn submit_survey(
     visitor: Visitor,
     ApiJson(request): ApiJson<SurveyRequest>,
 ) -> Result<Json<CodeResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     if let Some(remark) = &request.remark {
         if remark.chars().count() > 1000 {
             return Err(AppError::BadRequest(
@@ -434,8 +437,9 @@ pub async fn queue_status(
         &state.poll_limiter,
         &visitor.customer_token,
         &state.metrics.poll_rate_limited,
-    )?;
-    state.spend_upstream_from_ip(&visitor)?;
+    )
+    .await?;
+    state.spend_upstream_from_ip(&visitor).await?;
     let answer = state.udesk.queue_status(&visitor.customer_token).await?;
     if answer.code.is_success() {
         Ok(Json(answer))

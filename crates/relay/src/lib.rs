@@ -48,6 +48,7 @@ pub mod private_fs;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;
+pub mod shared_limits;
 pub mod sse;
 pub mod state;
 pub mod store;

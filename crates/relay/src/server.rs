@@ -10,6 +10,7 @@ use crate::limits::{KeyedLocks, RateLimiter, StreamCaps};
 use crate::media::{MediaStore, Uploads};
 use crate::metrics::{Metrics, StoreInfo};
 use crate::secrets;
+use crate::shared_limits::SharedLimits;
 use crate::state::{AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
 use crate::store::{
     now_ms, redacted_url, Durability, MemoryStore, RedisFeed, RedisStore, Retention, SqliteStore,
@@ -81,11 +82,29 @@ impl RunningRelay {
     }
 }
 
+/// The store as opened, and what comes with it.
+struct OpenedStore {
+    storage: Storage,
+    /// With Redis: other relays' events, and the limits shared with them.
+    feed: Option<RedisFeed>,
+    shared_limits: Option<SharedLimits>,
+    info: StoreInfo,
+}
+
+impl OpenedStore {
+    fn local(storage: Storage, info: StoreInfo) -> OpenedStore {
+        OpenedStore {
+            storage,
+            feed: None,
+            shared_limits: None,
+            info,
+        }
+    }
+}
+
 /// Opens the store; says which it is and how durable, warning loudly when acknowledged webhooks
 /// would not survive a restart or crash.
-async fn open_store(
-    config: &Config,
-) -> Result<(Storage, Option<RedisFeed>, StoreInfo), StartError> {
+async fn open_store(config: &Config) -> Result<OpenedStore, StartError> {
     let retention = Retention::days(config.retention_days, config.retention_count);
     match config.store_spec() {
         StoreSpec::Memory => {
@@ -94,7 +113,10 @@ async fn open_store(
                 store: "memory",
                 durability: "none",
             };
-            Ok((Storage::new(MemoryStore::new(retention)), None, info))
+            Ok(OpenedStore::local(
+                Storage::new(MemoryStore::new(retention)),
+                info,
+            ))
         }
         StoreSpec::Sqlite(path) => {
             let shown = path.display().to_string();
@@ -113,7 +135,7 @@ async fn open_store(
                 store: "sqlite",
                 durability,
             };
-            Ok((Storage::new(store), None, info))
+            Ok(OpenedStore::local(Storage::new(store), info))
         }
         StoreSpec::Redis(url) => {
             let allow_lossy = config.allow_non_durable_redis;
@@ -127,12 +149,17 @@ async fn open_store(
             .await??;
             let durability = check_durability(&durability, allow_lossy)?;
             let feed = store.feed();
-            tracing::info!(channel = %feed.channel, "Redis store open");
+            tracing::info!(channel = %feed.channel, "Redis store open; rate limits and the per-IP stream cap are shared with every relay on it");
             let info = StoreInfo {
                 store: "redis",
                 durability,
             };
-            Ok((Storage::new(store), Some(feed), info))
+            Ok(OpenedStore {
+                shared_limits: Some(SharedLimits::new(store.pool())),
+                storage: Storage::new(store),
+                feed: Some(feed),
+                info,
+            })
         }
     }
 }
@@ -263,7 +290,13 @@ pub async fn start_with_sim(
         &config.identity_secret,
         &config.data_dir,
     )?;
-    let (store, feed, store_info) = open_store(&config).await?;
+    let OpenedStore {
+        storage: store,
+        feed,
+        shared_limits,
+        info: store_info,
+    } = open_store(&config).await?;
+    let shared = shared_limits.as_ref();
     if feed.is_some() && (config.webhook_secret.is_none() || config.identity_secret.is_none()) {
         tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret (and --token-secret, if any) to each");
     }
@@ -340,13 +373,17 @@ pub async fn start_with_sim(
         hub: Hub::default(),
         udesk,
         metrics,
-        limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst),
-        visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst),
-        poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST),
+        limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst)
+            .shared(shared, "send"),
+        visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst)
+            .shared(shared, "visitor"),
+        poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST)
+            .shared(shared, "poll"),
         upstream_ip_limiter: RateLimiter::new(
             config.upstream_rate_per_ip,
             config.upstream_burst_per_ip,
-        ),
+        )
+        .shared(shared, "upstream_ip"),
         trusted_proxies: config.trusted_proxies(),
         send_locks: KeyedLocks::default(),
         webhook_secret,
@@ -360,7 +397,8 @@ pub async fn start_with_sim(
             config.max_streams,
             config.max_streams_per_ip,
             crate::sse::MAX_STREAMS_PER_VISITOR,
-        ),
+        )
+        .shared(shared),
         shutdown: CancellationToken::new(),
         relay_config: RelayConfig {
             simulator: sim.is_some(),
@@ -381,6 +419,11 @@ pub async fn start_with_sim(
         }
         None => None,
     };
+
+    // Renews the leases of this relay's streams on the group's per-IP cap; ends on shutdown.
+    if let Some(shared) = &shared_limits {
+        shared.spawn_lease_keeper(state.shutdown.clone());
+    }
 
     let router = app(state.clone());
     let stop = state.shutdown.clone();
