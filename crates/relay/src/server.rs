@@ -177,7 +177,11 @@ fn warn_in_memory(flag: &str) {
 /// The media store and upload settings. Files in the staging directory (uploads still arriving)
 /// older than an hour are removed: an upload takes at most 10 minutes, so they were left by a
 /// relay that stopped mid-upload. (Newer ones may be another relay's on the same data dir.)
-async fn open_uploads(config: &Config, reachable: SocketAddr) -> Result<Uploads, StartError> {
+async fn open_uploads(
+    config: &Config,
+    reachable: SocketAddr,
+    shared: Option<&SharedLimits>,
+) -> Result<Uploads, StartError> {
     let spec = config.media_store_spec();
     let store = tokio::task::spawn_blocking(move || MediaStore::open(&spec)).await??;
     tracing::info!(store = %store.description, "media store open");
@@ -209,7 +213,8 @@ async fn open_uploads(config: &Config, reachable: SocketAddr) -> Result<Uploads,
         max_image_bytes: config.upload_max_image_bytes,
         max_file_bytes: config.upload_max_file_bytes,
         idle_timeout: Duration::from_millis(config.upload_idle_timeout_ms.max(1)),
-        limiter: RateLimiter::new(config.upload_rate_per_minute, config.upload_burst),
+        limiter: RateLimiter::new(config.upload_rate_per_minute, config.upload_burst)
+            .shared(shared, "upload"),
         staging_dir,
         retention_ms: config
             .retention_days
@@ -359,7 +364,7 @@ pub async fn start_with_sim(
         metrics.clone(),
     )?;
     let console_url = sim.as_ref().map(|s| s.console_url());
-    let uploads = open_uploads(&config, reachable).await?;
+    let uploads = open_uploads(&config, reachable, shared).await?;
 
     let state = AppState::new(Shared {
         identity: Identity::new(

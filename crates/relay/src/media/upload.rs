@@ -84,6 +84,7 @@ async fn receive_and_store(
     uploads
         .limiter
         .check(&visitor.customer_token)
+        .await
         .map_err(|retry_after| {
             state.metrics.upload_rate_limited.fetch_add(1, Relaxed);
             AppError::RateLimited { retry_after }
