@@ -135,6 +135,8 @@ pub enum Call {
     Rate(udesk_protocol::robot::RobotEvaluationRequest),
     Survey(udesk_protocol::survey::SurveyRequest),
     QueueStatus,
+    /// `GET /v1/config`: the upload limits.
+    Config,
 }
 
 impl Call {
@@ -146,6 +148,7 @@ impl Call {
             Call::Rate(_) => "/v1/robot/evaluations",
             Call::Survey(_) => "/v1/surveys",
             Call::QueueStatus => "/v1/queue_status",
+            Call::Config => "/v1/config",
         }
     }
 
@@ -157,20 +160,21 @@ impl Call {
             Call::Send(b) => reader::send_message_value(b),
             Call::Rate(b) => reader::robot_evaluation_value(b),
             Call::Survey(b) => reader::survey_request_value(b),
-            Call::QueueStatus => return None,
+            Call::QueueStatus | Call::Config => return None,
         };
         Some(json.to_string())
     }
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use client::{Api, TextFuture};
+pub use client::{Api, TextFuture, Uploading};
 
 #[cfg(target_arch = "wasm32")]
 mod client {
     use super::{ApiError, Call};
     use std::future::Future;
     use std::pin::Pin;
+    use wasm_bindgen::closure::Closure;
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
@@ -201,6 +205,73 @@ mod client {
             let body = call.body();
             let authorization = token.map(|t| ["Bearer ", t].concat());
             Box::pin(fetch_text(url, body, authorization))
+        }
+    }
+
+    /// A file on its way to `POST /v1/uploads` (see [`Api::upload`]).
+    pub struct Uploading {
+        xhr: web_sys::XmlHttpRequest,
+    }
+
+    impl Uploading {
+        /// Stops the upload; [`Api::upload`]'s future then fails with a network error.
+        pub fn abort(&self) {
+            let _ = self.xhr.abort();
+        }
+    }
+
+    impl Api {
+        /// Posts `file` as the multipart part `file` (named `filename`) to `POST /v1/uploads`
+        /// with `token` as bearer. `progress` gets the percentage sent as it goes. Resolves to the
+        /// answer's text or the relay's error. XMLHttpRequest, not `fetch()`: only it reports
+        /// upload progress.
+        pub fn upload(
+            &self,
+            file: &web_sys::Blob,
+            filename: &str,
+            token: &str,
+            progress: impl Fn(u32) + 'static,
+        ) -> Result<(Uploading, TextFuture), ApiError> {
+            let network = |e: JsValue| ApiError::Network(js_message(&e));
+            let form = web_sys::FormData::new().map_err(network)?;
+            form.append_with_blob_and_filename("file", file, filename)
+                .map_err(network)?;
+            let xhr = web_sys::XmlHttpRequest::new().map_err(network)?;
+            xhr.open("POST", &[self.base.as_str(), "/v1/uploads"].concat())
+                .map_err(network)?;
+            xhr.set_request_header("Authorization", &["Bearer ", token].concat())
+                .map_err(network)?;
+            let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
+                move |event: web_sys::ProgressEvent| {
+                    if event.length_computable() && event.total() > 0.0 {
+                        progress((event.loaded() * 100.0 / event.total()) as u32);
+                    }
+                },
+            );
+            if let Ok(upload) = xhr.upload() {
+                upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+            }
+            // `loadend` follows every ending (load, error, abort, timeout).
+            let ended = js_sys::Promise::new(&mut |resolve, _reject| {
+                xhr.set_onloadend(Some(&resolve));
+            });
+            xhr.send_with_opt_form_data(Some(&form)).map_err(network)?;
+            let request = xhr.clone();
+            let future = Box::pin(async move {
+                let _ = JsFuture::from(ended).await;
+                // The listener lives until the upload ends.
+                drop(on_progress);
+                let status = request.status().unwrap_or(0);
+                if status == 0 {
+                    return Err(ApiError::Network("upload interrupted".to_owned()));
+                }
+                let text = request.response_text().ok().flatten().unwrap_or_default();
+                if !(200..300).contains(&status) {
+                    return Err(ApiError::from_response(status, &text));
+                }
+                Ok(text)
+            });
+            Ok((Uploading { xhr }, future))
         }
     }
 

@@ -68,6 +68,21 @@ pub struct Texts {
     pub sent: &'static str,
     pub failed: &'static str,
     pub retry: &'static str,
+    /// The attach button: pick a picture or file to send.
+    pub attach: &'static str,
+    /// The voice note button, before and while recording.
+    pub record_voice: &'static str,
+    pub stop_recording: &'static str,
+    pub recording: &'static str,
+    pub microphone_unavailable: &'static str,
+    pub uploading: &'static str,
+    pub cancel: &'static str,
+    pub upload_failed: &'static str,
+    pub upload_cancelled: &'static str,
+    pub upload_sent: &'static str,
+    pub file_empty: &'static str,
+    /// HEIC, AVIF, TIFF: the relay cannot remove a location from them.
+    pub picture_unsupported: &'static str,
     pub connecting: &'static str,
     pub offline: &'static str,
     pub reconnected: &'static str,
@@ -122,6 +137,24 @@ impl Texts {
         }
     }
 
+    /// "The file is too large (at most 10 MB)."
+    pub fn too_large(&self, max: &str) -> String {
+        if std::ptr::eq(self, &ZH_CN) {
+            format!("文件过大（最大 {max}）。")
+        } else {
+            format!("The file is too large (at most {max}).")
+        }
+    }
+
+    /// A sentence about one file: "“photo.png”: Upload failed".
+    pub fn about_file(&self, name: &str, text: &str) -> String {
+        if std::ptr::eq(self, &ZH_CN) {
+            format!("“{name}”：{text}")
+        } else {
+            format!("“{name}”: {text}")
+        }
+    }
+
     /// The page title prefix while messages are unread: "(3) ".
     pub fn unread_title(&self, n: u32, title: &str) -> String {
         format!("({n}) {title}")
@@ -161,6 +194,18 @@ pub static EN: Texts = Texts {
     sent: "Sent",
     failed: "Not sent",
     retry: "Retry",
+    attach: "Send a picture or file",
+    record_voice: "Record a voice message",
+    stop_recording: "Stop recording and send",
+    recording: "Recording…",
+    microphone_unavailable: "The microphone is not available.",
+    uploading: "Uploading",
+    cancel: "Cancel",
+    upload_failed: "Upload failed",
+    upload_cancelled: "Upload cancelled",
+    upload_sent: "Uploaded",
+    file_empty: "The file is empty.",
+    picture_unsupported: "This picture format cannot be sent (it may carry your location). Please send a JPEG or PNG.",
     connecting: "Connecting…",
     offline: "Connection lost. Reconnecting…",
     reconnected: "Connected again.",
@@ -219,6 +264,18 @@ pub static ZH_CN: Texts = Texts {
     sent: "已发送",
     failed: "发送失败",
     retry: "重试",
+    attach: "发送图片或文件",
+    record_voice: "录制语音消息",
+    stop_recording: "停止录音并发送",
+    recording: "录音中…",
+    microphone_unavailable: "无法使用麦克风。",
+    uploading: "上传中",
+    cancel: "取消",
+    upload_failed: "上传失败",
+    upload_cancelled: "已取消上传",
+    upload_sent: "已上传",
+    file_empty: "文件为空。",
+    picture_unsupported: "无法发送此图片格式（可能包含您的位置信息），请发送 JPEG 或 PNG。",
     connecting: "正在连接…",
     offline: "连接已断开，正在重新连接…",
     reconnected: "已重新连接。",
@@ -293,6 +350,15 @@ mod tests {
         assert_eq!(EN.unread_title(4, "Shop"), "(4) Shop");
         assert_eq!(EN.stars(1, "Bad"), "1 star: Bad");
         assert_eq!(ZH_CN.announce("客服", "你好"), "客服：你好");
+        assert_eq!(
+            EN.too_large("10 MB"),
+            "The file is too large (at most 10 MB)."
+        );
+        assert!(ZH_CN.too_large("10 MB").contains("10 MB"));
+        assert_eq!(
+            EN.about_file("a.png", "Upload failed"),
+            "“a.png”: Upload failed"
+        );
     }
 
     #[test]

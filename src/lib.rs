@@ -21,6 +21,7 @@
 //!   written with the protocol crate's light readers (`udesk_protocol::reader`).
 //! - [`safe_html`]: which URLs and attributes may reach the DOM (and the DOM pass, wasm-only).
 //! - [`theme`]: the `--udesk-…` design tokens and the stylesheet.
+//! - [`upload`]: the checks before a file is uploaded, and the message that sends it.
 //!
 //! The browser side (wasm32 only):
 //! - `embed`: what embed.js calls (`mount`, and the `WidgetHandle` behind `window.UdeskChat`).
@@ -43,6 +44,7 @@ pub mod saved;
 pub mod schedule;
 pub mod state;
 pub mod theme;
+pub mod upload;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

@@ -245,6 +245,17 @@ const RULES: &str = r#"
 .send{width:40px;height:40px;flex:none;border:0;border-radius:50%;background:var(--u-primary);color:var(--u-on-primary);cursor:pointer;display:flex;align-items:center;justify-content:center}
 .send:disabled{opacity:.45;cursor:default}
 .send svg{width:18px;height:18px}
+.tool{width:40px;height:40px;flex:none;border:0;border-radius:50%;background:none;color:var(--u-muted);cursor:pointer;display:flex;align-items:center;justify-content:center}
+.tool:hover,.tool[aria-pressed=true]{color:var(--u-primary)}
+.tool[aria-pressed=true]{color:var(--u-danger)}
+.tool svg{width:20px;height:20px}
+.tool[hidden]{display:none}
+.bubble.upload{display:flex;flex-wrap:wrap;gap:4px 8px;align-items:baseline;min-width:160px}
+.upload .fname{font-weight:600;overflow-wrap:anywhere}
+.upload .fsize{font-size:.8em;opacity:.8}
+.upload progress{flex-basis:100%;width:100%;height:6px;accent-color:var(--u-primary)}
+.upload progress[hidden]{display:none}
+.panel.dropping{outline:3px dashed var(--u-primary);outline-offset:-3px}
 .lightbox{position:absolute;inset:0;z-index:2;display:flex;align-items:center;justify-content:center;background:rgba(0,0,0,.85);cursor:zoom-out;border:0;padding:16px;width:100%}
 .lightbox img{max-width:100%;max-height:100%;object-fit:contain}
 @media (max-width:480px){.composer textarea{font-size:16px}}

@@ -16,7 +16,8 @@
 //! the unmounted flag, error reports); each flow is a module of its own below it: [`visitor`]
 //! (token), [`session`] (sessions, queue, rating, survey), [`sending`], [`stream`] (the event
 //! stream), [`sharing`] (the tabs' one stream), [`persist`] (localStorage and other tabs' saves),
-//! [`host`] (title, live region, host page events, visibility) and [`panel`]. The components
+//! [`host`] (title, live region, host page events, visibility), [`panel`] and [`uploads`]
+//! (files the visitor sends). The components
 //! only use the handle's signals and public methods.
 
 mod host;
@@ -26,6 +27,7 @@ mod sending;
 mod session;
 mod sharing;
 mod stream;
+pub mod uploads;
 mod visitor;
 
 use leptos::prelude::*;
@@ -123,6 +125,8 @@ pub struct Chat {
     pub lightbox: RwSignal<Option<(String, String)>>,
     /// Text of the live region.
     pub announcement: RwSignal<String>,
+    /// Files on their way to the relay.
+    pub uploads: uploads::Uploads,
     /// The page is in view (not a background tab): with the panel open, the visitor sees the
     /// transcript.
     visible: RwSignal<bool>,
@@ -153,6 +157,7 @@ impl Chat {
             error: RwSignal::new(None),
             lightbox: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
+            uploads: uploads::Uploads::new(),
             visible: RwSignal::new(!browser::page_hidden()),
             inner: StoredValue::new_local(Inner {
                 config,

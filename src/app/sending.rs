@@ -21,17 +21,24 @@ impl Chat {
         if text.is_empty() {
             return;
         }
-        let message_id = crate::ids::new_message_id();
         let text_for_event = text.clone();
+        self.send_content(Content::text(text), &text_for_event);
+    }
+
+    /// Sends `content` (a text, or an uploaded file's message) under a new message id; `text`
+    /// is what the host page's `message` event says of it.
+    pub(super) fn send_content(self, content: Content, text: &str) {
+        let message_id = crate::ids::new_message_id();
+        let kind = content.kind().to_owned();
         self.conv
-            .update(|c| drop(c.send(message_id.clone(), Content::text(text), now_ms())));
+            .update(|c| drop(c.send(message_id.clone(), content, now_ms())));
         self.emit(
             "message",
             message_event(
                 "visitor",
                 self.texts_untracked().you,
-                "message",
-                &text_for_event,
+                &kind,
+                text,
                 &message_id,
             ),
         );

@@ -1,11 +1,13 @@
 //! The message box: Enter sends, Shift+Enter is a new line, an empty message is not sent, the
 //! box grows with its text up to a few lines. Enter while an input method is composing (pinyin)
-//! confirms the composition instead of sending.
+//! confirms the composition instead of sending. A picture (or any file) pasted into the box is
+//! sent as an upload; the attach button picks files.
 
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
 use super::icons;
+use super::uploads::{files_of, AttachButton};
 use crate::app::Chat;
 use crate::i18n::Texts;
 
@@ -60,6 +62,7 @@ pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
                 send();
             }
         >
+            <AttachButton chat t/>
             <textarea
                 rows="1"
                 data-testid="composer-input"
@@ -72,6 +75,13 @@ pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
                     fit_height();
                 }
                 on:keydown=on_keydown
+                on:paste=move |event: web_sys::ClipboardEvent| {
+                    let files = files_of(event.clipboard_data().and_then(|d| d.files()));
+                    if !files.is_empty() {
+                        event.prevent_default();
+                        chat.attach(files);
+                    }
+                }
             ></textarea>
             <button
                 type="submit"

@@ -70,6 +70,7 @@ pub fn MessageList(chat: Chat, t: &'static Texts) -> impl IntoView {
             <For each=rows key=|row| row.clone() let:row>
                 <Row chat t key=row.0/>
             </For>
+            <super::uploads::PendingUploads chat t/>
         </div>
     }
 }

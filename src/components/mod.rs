@@ -8,7 +8,8 @@
 //! - [`messages`]: the transcript and every message kind.
 //! - [`robot`]: a robot answer with suggested questions and the useful / not useful rating.
 //! - [`survey`]: the satisfaction survey card (text, emoji and star styles).
-//! - [`composer`]: the message box.
+//! - [`composer`]: the message box (paste a picture there to send it).
+//! - [`uploads`]: the attach button and the pending-upload rows.
 //!
 //! Elements tests need carry a `data-testid`.
 
@@ -18,6 +19,7 @@ mod messages;
 mod panel;
 mod robot;
 mod survey;
+mod uploads;
 
 use leptos::either::Either;
 use leptos::prelude::*;

@@ -2,6 +2,7 @@
 //! composer, the image viewer and a live region that announces new messages.
 //!
 //! Escape closes the image viewer if one is open, else the panel (focus returns to the launcher).
+//! Files dropped anywhere on the panel are sent as uploads.
 
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
@@ -9,6 +10,7 @@ use leptos::prelude::*;
 use super::composer::Composer;
 use super::header::Header;
 use super::messages::MessageList;
+use super::uploads::{drags_files, files_of};
 use crate::app::{Chat, Connection};
 use crate::i18n::Texts;
 use crate::state::Phase;
@@ -25,14 +27,32 @@ pub fn Panel(chat: Chat, t: &'static Texts) -> impl IntoView {
             }
         }
     };
+    // Files dragged over the panel: it shows it takes them.
+    let dropping = RwSignal::new(false);
     view! {
         <section
             class="panel"
+            class:dropping=move || dropping.get()
             role="dialog"
             aria-modal="false"
             aria-labelledby="udesk-title"
             data-testid="panel"
             on:keydown=on_keydown
+            on:dragover=move |event: leptos::ev::DragEvent| {
+                if drags_files(&event) {
+                    event.prevent_default();
+                    dropping.set(true);
+                }
+            }
+            on:dragleave=move |_| dropping.set(false)
+            on:drop=move |event: leptos::ev::DragEvent| {
+                dropping.set(false);
+                let files = files_of(event.data_transfer().and_then(|d| d.files()));
+                if !files.is_empty() {
+                    event.prevent_default();
+                    chat.attach(files);
+                }
+            }
         >
             <Header chat t/>
             <ConnectionBanner chat t/>
