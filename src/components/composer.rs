@@ -7,7 +7,7 @@ use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
 use super::icons;
-use super::uploads::{files_of, AttachButton};
+use super::uploads::{files_of, AttachButton, VoiceButton};
 use crate::app::Chat;
 use crate::i18n::Texts;
 
@@ -83,6 +83,7 @@ pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
                     }
                 }
             ></textarea>
+            <VoiceButton chat t/>
             <button
                 type="submit"
                 class="send"

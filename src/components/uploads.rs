@@ -1,9 +1,13 @@
-//! The visitor's files: the attach button (a hidden file input behind it), the pending-upload
+//! The visitor's files: the attach button (a hidden file input behind it), the voice note
+//! button (tap to record, tap to send), the pending-upload
 //! rows at the end of the transcript (name, size, progress bar, cancel, retry after a failure),
 //! and the helpers the composer (paste) and the panel (drag and drop) use to hand files over.
 //! The flow itself is `app::uploads`.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 
 use crate::app::uploads::PendingUpload;
 use crate::app::Chat;
@@ -131,4 +135,159 @@ fn UploadRow(chat: Chat, t: &'static Texts, row: PendingUpload) -> impl IntoView
             </div>
         </div>
     }
+}
+
+/// A voice note being recorded, with the listeners that collect it.
+struct Recording {
+    recorder: web_sys::MediaRecorder,
+    stream: web_sys::MediaStream,
+    _on_data: Closure<dyn FnMut(web_sys::BlobEvent)>,
+    _on_stop: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Recording {
+    /// Stops without sending (the panel closed).
+    fn discard(&self) {
+        self.recorder.set_ondataavailable(None);
+        self.recorder.set_onstop(None);
+        let _ = self.recorder.stop();
+        stop_tracks(&self.stream);
+    }
+}
+
+/// Releases the microphone.
+fn stop_tracks(stream: &web_sys::MediaStream) {
+    for track in stream.get_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<web_sys::MediaStreamTrack>() {
+            track.stop();
+        }
+    }
+}
+
+/// Tap to record a voice note, tap again to stop and send it (MediaRecorder; `audio/mp4` where
+/// the browser records it, else WebM/Opus: see [`crate::upload::voice_type`]). Shown where the
+/// browser can record and the relay takes uploads.
+#[component]
+pub fn VoiceButton(chat: Chat, t: &'static Texts) -> impl IntoView {
+    let window = crate::browser::window();
+    let can_record = js_sys::Reflect::has(&window, &"MediaRecorder".into()).unwrap_or(false)
+        && window.navigator().media_devices().is_ok();
+    let recording = RwSignal::new(false);
+    let current = StoredValue::new_local(None::<Recording>);
+    on_cleanup(move || {
+        if let Some(Some(r)) = current.try_update_value(Option::take) {
+            r.discard();
+        }
+    });
+    let start = move || {
+        spawn_local(async move {
+            match record(chat).await {
+                Ok(r) => {
+                    current.set_value(Some(r));
+                    recording.set(true);
+                    chat.announcement.set(t.recording.to_owned());
+                }
+                Err(e) => {
+                    crate::browser::warn(&["microphone: ", &js_text(&e)].concat());
+                    chat.error.set(Some(t.microphone_unavailable.to_owned()));
+                }
+            }
+        })
+    };
+    let toggle = move |_| {
+        if recording.get_untracked() {
+            recording.set(false);
+            current.with_value(|r| {
+                if let Some(r) = r {
+                    let _ = r.recorder.stop();
+                }
+            });
+        } else {
+            start();
+        }
+    };
+    view! {
+        <button
+            type="button"
+            class="tool"
+            data-testid="record-voice"
+            aria-pressed=move || if recording.get() { "true" } else { "false" }
+            aria-label=move || if recording.get() { t.stop_recording } else { t.record_voice }
+            title=move || if recording.get() { t.stop_recording } else { t.record_voice }
+            hidden=move || !can_record || chat.uploads.limits.with(Option::is_none)
+            on:click=toggle
+        >
+            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
+                <rect x="9" y="3" width="6" height="11" rx="3"/>
+                <path d="M5 11a7 7 0 0 0 14 0M12 18v3"/>
+            </svg>
+        </button>
+    }
+}
+
+/// Opens the microphone and starts recording; when the recorder stops, the note is sent.
+async fn record(chat: Chat) -> Result<Recording, wasm_bindgen::JsValue> {
+    use wasm_bindgen_futures::JsFuture;
+    let devices = crate::browser::window().navigator().media_devices()?;
+    let constraints = web_sys::MediaStreamConstraints::new();
+    constraints.set_audio(&true.into());
+    let stream: web_sys::MediaStream =
+        JsFuture::from(devices.get_user_media_with_constraints(&constraints)?)
+            .await?
+            .unchecked_into();
+    let options = web_sys::MediaRecorderOptions::new();
+    if let Some(mime) = crate::upload::voice_type(web_sys::MediaRecorder::is_type_supported) {
+        options.set_mime_type(mime);
+    }
+    let recorder = match web_sys::MediaRecorder::new_with_media_stream_and_media_recorder_options(
+        &stream, &options,
+    ) {
+        Ok(recorder) => recorder,
+        Err(e) => {
+            stop_tracks(&stream);
+            return Err(e);
+        }
+    };
+    let chunks = js_sys::Array::new();
+    let on_data = {
+        let chunks = chunks.clone();
+        Closure::<dyn FnMut(web_sys::BlobEvent)>::new(move |event: web_sys::BlobEvent| {
+            if let Some(blob) = event.data() {
+                chunks.push(&blob);
+            }
+        })
+    };
+    let on_stop = {
+        let (recorder, stream) = (recorder.clone(), stream.clone());
+        Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            stop_tracks(&stream);
+            let mime = recorder.mime_type();
+            let bag = web_sys::BlobPropertyBag::new();
+            bag.set_type(&mime);
+            if let Ok(note) = web_sys::Blob::new_with_blob_sequence_and_options(&chunks, &bag) {
+                chat.send_file(note, crate::upload::voice_file_name(&mime).to_owned());
+            }
+        })
+    };
+    recorder.set_ondataavailable(Some(on_data.as_ref().unchecked_ref()));
+    recorder.set_onstop(Some(on_stop.as_ref().unchecked_ref()));
+    if let Err(e) = recorder.start() {
+        stop_tracks(&stream);
+        return Err(e);
+    }
+    Ok(Recording {
+        recorder,
+        stream,
+        _on_data: on_data,
+        _on_stop: on_stop,
+    })
+}
+
+/// What a rejected browser call says (`NotAllowedError: Permission denied`).
+fn js_text(error: &wasm_bindgen::JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_default()
 }
