@@ -62,7 +62,6 @@ pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
                 send();
             }
         >
-            <AttachButton chat t/>
             <textarea
                 rows="1"
                 data-testid="composer-input"
@@ -83,6 +82,8 @@ pub fn Composer(chat: Chat, t: &'static Texts) -> impl IntoView {
                     }
                 }
             ></textarea>
+            // After the box: Shift+Tab from the box still reaches the transcript.
+            <AttachButton chat t/>
             <VoiceButton chat t/>
             <button
                 type="submit"
