@@ -61,6 +61,12 @@ impl El {
         self
     }
 
+    /// Appends an element kept elsewhere too (to update it later).
+    pub fn child_element(self, child: &Element) -> El {
+        let _ = self.0.append_child(child);
+        self
+    }
+
     pub fn child_opt(self, child: Option<El>) -> El {
         match child {
             Some(child) => self.child(child),

@@ -254,7 +254,8 @@ const RULES: &str = r#"
 .upload .fname{font-weight:600;overflow-wrap:anywhere}
 .upload .fsize{font-size:.8em;opacity:.8}
 .upload progress{flex-basis:100%;width:100%;height:6px;accent-color:var(--u-primary)}
-.upload progress[hidden]{display:none}
+.upload progress[hidden],.meta [hidden]{display:none}
+.holder{display:contents}
 .panel.dropping{outline:3px dashed var(--u-primary);outline-offset:-3px}
 .lightbox{position:absolute;inset:0;z-index:2;display:flex;align-items:center;justify-content:center;background:rgba(0,0,0,.85);cursor:zoom-out;border:0;padding:16px;width:100%}
 .lightbox img{max-width:100%;max-height:100%;object-fit:contain}

@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 
 use crate::app::uploads::PendingUpload;
 use crate::app::Chat;
+use crate::dom::el;
 use crate::i18n::Texts;
 
 /// The files of a file list (an input's, a paste's or a drop's).
@@ -81,6 +82,8 @@ pub fn PendingUploads(chat: Chat, t: &'static Texts) -> impl IntoView {
     }
 }
 
+/// One pending upload. Plain DOM from [`crate::dom`] (see `components::messages` for why), kept
+/// up to date by two effects (progress, failure); its buttons are handled by one listener.
 #[component]
 fn UploadRow(chat: Chat, t: &'static Texts, row: PendingUpload) -> impl IntoView {
     let PendingUpload {
@@ -90,51 +93,93 @@ fn UploadRow(chat: Chat, t: &'static Texts, row: PendingUpload) -> impl IntoView
         progress,
         error,
     } = row;
-    let failed = move || error.with(Option::is_some);
-    let progress_label = [t.uploading, " ", &name].concat();
-    let cancel_label = [t.cancel, " ", &name].concat();
-    view! {
-        <div
-            class="row visitor"
-            data-testid="upload"
-            data-state=move || if failed() { "failed" } else { "uploading" }
-        >
-            <div class="stack">
-                <div class="bubble upload">
-                    <span class="fname" data-testid="upload-name">{name}</span>
-                    <span class="fsize">{crate::format::human_bytes(size)}</span>
-                    <progress
-                        max="100"
-                        prop:value=move || progress.get()
-                        aria-label=progress_label
-                        data-testid="upload-progress"
-                        hidden=failed
-                    ></progress>
-                </div>
-                <div class="meta">
-                    {move || error.get().map(|reason| view! {
-                        <span class="failed" role="alert" data-testid="upload-error">{reason}</span>
-                    })}
-                    <button
-                        type="button"
-                        data-testid="upload-retry"
-                        hidden=move || !failed()
-                        on:click=move |_| chat.retry_upload(id)
-                    >
-                        {t.retry}
-                    </button>
-                    <button
-                        type="button"
-                        data-testid="upload-cancel"
-                        aria-label=cancel_label
-                        on:click=move |_| chat.cancel_upload(id)
-                    >
-                        {t.cancel}
-                    </button>
-                </div>
-            </div>
-        </div>
-    }
+    let bar = el("progress")
+        .attr("max", "100")
+        .attr("value", "0")
+        .attr("aria-label", &[t.uploading, " ", &name].concat())
+        .testid("upload-progress")
+        .into_element();
+    let reason = el("span")
+        .class("failed")
+        .attr("role", "alert")
+        .testid("upload-error")
+        .into_element();
+    let retry = el("button")
+        .attr("type", "button")
+        .attr("data-action", "retry")
+        .testid("upload-retry")
+        .text(t.retry)
+        .into_element();
+    let element = el("div")
+        .class("row visitor")
+        .testid("upload")
+        .child(
+            el("div")
+                .class("stack")
+                .child(
+                    el("div")
+                        .class("bubble upload")
+                        .child(el("span").class("fname").testid("upload-name").text(&name))
+                        .child(
+                            el("span")
+                                .class("fsize")
+                                .text(&crate::format::human_bytes(size)),
+                        )
+                        .child_element(&bar),
+                )
+                .child(
+                    el("div")
+                        .class("meta")
+                        .child_element(&reason)
+                        .child_element(&retry)
+                        .child(
+                            el("button")
+                                .attr("type", "button")
+                                .attr("data-action", "cancel")
+                                .attr("aria-label", &[t.cancel, " ", &name].concat())
+                                .testid("upload-cancel")
+                                .text(t.cancel),
+                        ),
+                ),
+        )
+        .into_element();
+    let row_element = element.clone();
+    let bar_value = bar.clone();
+    Effect::new(move |_| {
+        let _ = bar_value.set_attribute("value", &progress.get().to_string());
+    });
+    Effect::new(move |_| {
+        let failure = error.get();
+        let failed = failure.is_some();
+        let _ =
+            row_element.set_attribute("data-state", if failed { "failed" } else { "uploading" });
+        reason.set_text_content(failure.as_deref());
+        for (element, shown) in [(&bar, !failed), (&reason, failed), (&retry, failed)] {
+            let _ = if shown {
+                element.remove_attribute("hidden")
+            } else {
+                element.set_attribute("hidden", "")
+            };
+        }
+    });
+    let on_click = move |event: leptos::ev::MouseEvent| {
+        let action = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|target| target.closest("[data-action]").ok().flatten())
+            .and_then(|button| button.get_attribute("data-action"));
+        match action.as_deref() {
+            Some("retry") => chat.retry_upload(id),
+            Some("cancel") => chat.cancel_upload(id),
+            _ => {}
+        }
+    };
+    view! { <div class="holder" use:append=element on:click=on_click></div> }
+}
+
+/// Attaches a built element to the element it is used on (a `use:` directive).
+fn append(host: web_sys::Element, child: web_sys::Element) {
+    let _ = host.append_child(&child);
 }
 
 /// A voice note being recorded, with the listeners that collect it.
