@@ -1,11 +1,12 @@
 //! Makes every reply (and every create-session answer) safe before it reaches a browser.
 //!
 //! The contract with the widget, field by field, in three kinds:
-//! - **HTML** (sanitised by an allowlist, safe to render as HTML): `rich` content, a robot
-//!   answer's `answer` and `question_title` (the widget shows the title when there is no
-//!   answer), and a text message's `content` *when it contains markup* (`<` before a letter,
-//!   `/`, `!` or `?`, which covers what the widget treats as HTML). A text without markup is
-//!   left exactly as written, so `A & B < C` reaches the visitor as typed, not as `A &amp; B`.
+//! - **HTML** (sanitised by the allowlist of [`udesk_protocol::html_policy`], which the widget's
+//!   DOM pass applies too; safe to render as HTML): `rich` content, a robot answer's `answer`
+//!   and `question_title` (the widget shows the title when there is no answer), and a text
+//!   message's `content` *when it contains markup* (`<` before a letter, `/`, `!` or `?`, which
+//!   covers what the widget treats as HTML). A text without markup is left exactly as written,
+//!   so `A & B < C` reaches the visitor as typed, not as `A &amp; B`.
 //! - **Plain text** (the widget escapes it; it never holds tags): names, file names and sizes,
 //!   survey texts, robot name and the welcome, card titles, descriptions and button labels,
 //!   suggested questions, event texts and the `content` of unknown message types. Fields that
@@ -136,6 +137,7 @@ fn decode_entities(text: &str) -> String {
     out
 }
 
+/// Absolute http(s) URLs only (media, avatars, `<img src>`): one definition, in the HTML policy.
 pub use udesk_protocol::html_policy::is_http_url;
 
 fn http_url(url: Option<String>) -> Option<String> {
