@@ -17,10 +17,10 @@
 use udesk_protocol::html_policy as policy;
 use udesk_protocol::html_policy::{url_scheme, URL_SCHEMES};
 
-/// Whether a URL may be followed or loaded: http(s), mailto, tel, or relative (avatars and media
-/// the relay serves). Browsers ignore whitespace and control characters inside a scheme
-/// (`java\tscript:`), so they are ignored here too before the scheme is read. Message HTML is
-/// stricter (no relative URLs): see [`udesk_protocol::html_policy::is_allowed_url`].
+/// Whether a URL may be followed or loaded: http(s), mailto, tel, or relative. Browsers ignore
+/// whitespace and control characters inside a scheme (`java\tscript:`), so they are ignored here
+/// too before the scheme is read ([`url_scheme`]). Message HTML is stricter (no relative URLs):
+/// see [`udesk_protocol::html_policy::is_allowed_url`].
 pub fn is_safe_url(url: &str) -> bool {
     url_scheme(url).is_none_or(|scheme| URL_SCHEMES.contains(&scheme.as_str()))
 }
@@ -211,14 +211,18 @@ fn clean_attributes(element: &web_sys::Element, tag: &str) {
             continue;
         };
         let name = name.to_ascii_lowercase();
-        if name == "style" {
+        let keep = if !policy::is_allowed_attribute(tag, &name) {
+            false
+        } else if name == "style" {
+            // Filtered through the browser's own parse of the style, not the policy's string
+            // filter: what is kept is what the browser would apply.
             clean_style(element);
-            continue;
-        }
-        let keep = policy::is_allowed_attribute(tag, &name)
-            && element
+            true
+        } else {
+            element
                 .get_attribute(&name)
-                .is_some_and(|value| policy::attribute_value(tag, &name, &value).is_some());
+                .is_some_and(|value| policy::attribute_value(tag, &name, &value).is_some())
+        };
         if !keep {
             let _ = element.remove_attribute(&name);
         }

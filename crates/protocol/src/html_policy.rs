@@ -9,7 +9,8 @@
 //!   misconfigured relay or a Udesk feature the relay does not know yet).
 //!
 //! # The policy
-//! - **Elements**: [`ALLOWED_TAGS`] (ammonia 4's defaults, enumerated here, plus `<font>`) stay.
+//! - **Elements**: [`ALLOWED_TAGS`] (ammonia 4's defaults, enumerated here, plus `<font>` and
+//!   `<tfoot>`) stay.
 //!   [`REMOVED_WITH_CONTENT`] go with everything inside them: they run code, embed documents,
 //!   post forms, or switch the parser into SVG/MathML (whose tricks, from `<svg onload>` to
 //!   namespace-confusion mXSS, go with them). Any other element is unwrapped: its content stays,
@@ -27,10 +28,14 @@
 //!   `window.opener`, no referrer, no SEO credit).
 //!
 //! Where the two passes differ, it is in how they read the input, not in what they keep: the relay
-//! parses HTML and CSS itself (html5ever, cssparser), the widget lets the browser parse and then
-//! reads each allowed style property from the element's `CSSStyleDeclaration` (so a shorthand such
-//! as `background: red` may yield an allowed `background-color`). [`cases::CASES`] holds the inputs
-//! and expectations both sides are tested with.
+//! parses HTML and CSS itself (html5ever as a `<div>`'s content with scripting on; cssparser, and
+//! [`filter_style`] before it), the widget lets the browser parse (as a `<template>`'s content,
+//! scripting off) and then reads each allowed style property from the element's
+//! `CSSStyleDeclaration` (so a shorthand such as `background: red` may yield an allowed
+//! `background-color`). The widget also adds `loading=lazy` to images. [`cases::CASES`] holds the
+//! inputs and expectations both sides are tested with; add a case there when the policy changes.
+
+pub mod cases;
 
 /// Elements kept (with their allowed attributes): ammonia 4's default set, plus `<font>`, which
 /// Udesk's rich editor writes, and `<tfoot>` (ammonia lists its attributes but not the tag).
@@ -354,8 +359,6 @@ fn strip_important(value: &str) -> &str {
         value
     }
 }
-
-pub mod cases;
 
 #[cfg(test)]
 mod tests {
