@@ -135,7 +135,10 @@ fn clean_tree(root: &web_sys::Node) {
                         let first = node.first_child();
                         if let Some(parent) = node.parent_node() {
                             while let Some(child) = node.first_child() {
-                                let _ = parent.insert_before(&child, Some(&node));
+                                // Never expected to fail; if it did, the rest goes with the tag.
+                                if parent.insert_before(&child, Some(&node)).is_err() {
+                                    break;
+                                }
                             }
                         }
                         element.remove();
