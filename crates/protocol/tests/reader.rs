@@ -300,6 +300,22 @@ fn relay_answers_read_as_the_protocol_does() {
         json!({"customer_token": "c", "token": 5, "expires_at": 1}),
     );
 
+    let upload = json!({"url": "http://r/media/ab.png", "type": "image", "filename": "a.png",
+        "filesize": "4.3M", "content_type": "image/png"});
+    agree(wire::upload_response, upload.clone());
+    for kind in ["audio", "video", "file"] {
+        let mut other = upload.clone();
+        other["type"] = json!(kind);
+        agree(wire::upload_response, other);
+    }
+    let mut unknown = upload.clone();
+    unknown["type"] = json!("sticker");
+    both_refuse(wire::upload_response, unknown);
+    both_refuse(
+        wire::upload_response,
+        json!({"url": "http://r/media/ab.png", "type": "image"}),
+    );
+
     agree(
         wire::error_body,
         json!({"error": "udesk_error", "message": "暂无客服在线", "udesk_code": 2002}),

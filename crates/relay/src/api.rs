@@ -8,6 +8,8 @@
 use crate::error::AppError;
 use crate::identity::Identity;
 use crate::limits::{ip_key, RateLimiter};
+use crate::media::kind::human_size;
+use crate::media::UrlError;
 use crate::state::{
     bearer, now_secs, parse_json, ApiJson, AppState, ClientIp, Visitor, API_BODY_LIMIT,
     MESSAGE_ID_HEADER,
@@ -24,7 +26,7 @@ use udesk_protocol::code::CodeResponse;
 use udesk_protocol::content::Content;
 use udesk_protocol::customer::{CreateCustomerRequest, CustomerFields};
 use udesk_protocol::message::SendMessageRequest;
-use udesk_protocol::relay::{RelayConfig, VisitorRequest, VisitorResponse};
+use udesk_protocol::relay::{MediaKind, RelayConfig, VisitorRequest, VisitorResponse};
 use udesk_protocol::robot::RobotEvaluationRequest;
 use udesk_protocol::session::{CreateSessionRequest, CreateSessionResponse};
 use udesk_protocol::status::QueueStatusResponse;
@@ -36,8 +38,8 @@ use udesk_protocol::Code;
 const SEND_DEDUPE_WINDOW_MS: u64 = 24 * 3600 * 1000;
 
 /// Takes one call from `key`'s budget in `limiter`, counting a refusal in `refused`.
-fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
-    limiter.check(key).map_err(|retry_after| {
+async fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
+    limiter.check(key).await.map_err(|retry_after| {
         refused.fetch_add(1, Relaxed);
         AppError::RateLimited { retry_after }
     })
@@ -45,22 +47,24 @@ fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), App
 
 impl AppState {
     /// Takes one send from the visitor's budget, then one upstream call from its IP's.
-    fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
+    async fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
         take(
             &self.limiter,
             &visitor.customer_token,
             &self.metrics.rate_limited,
-        )?;
-        self.spend_upstream_from_ip(visitor)
+        )
+        .await?;
+        self.spend_upstream_from_ip(visitor).await
     }
 
     /// Takes one upstream call from the budget of the visitor's client IP.
-    fn spend_upstream_from_ip(&self, visitor: &Visitor) -> Result<(), AppError> {
+    async fn spend_upstream_from_ip(&self, visitor: &Visitor) -> Result<(), AppError> {
         take(
             &self.upstream_ip_limiter,
             &visitor.ip_key,
             &self.metrics.ip_upstream_rate_limited,
         )
+        .await
     }
 
     async fn check_session(&self, customer_token: &str, session: u64) -> Result<(), AppError> {
@@ -105,7 +109,8 @@ pub async fn visitor(
         &state.visitor_limiter,
         &ip_key(ip),
         &state.metrics.visitor_rate_limited,
-    )?;
+    )
+    .await?;
     let body = body.map_err(|r| AppError::from_body_rejection(r, API_BODY_LIMIT))?;
     let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorRequest::default()
@@ -231,7 +236,7 @@ pub async fn create_session(
     visitor: Visitor,
     ApiJson(mut request): ApiJson<CreateSessionRequest>,
 ) -> Result<Json<CreateSessionResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     ensure_customer(&state, &visitor.customer_token).await?;
     request.customer_token = visitor.customer_token.clone();
     let answer = state.udesk.create_session(&request).await?;
@@ -256,6 +261,62 @@ fn valid_message_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// An image, audio, video or file send must carry the URL of a file this visitor uploaded to
+/// this relay, sent as the kind the relay recognised: otherwise a visitor could make the agent
+/// open any URL, or show an HTML download as a picture. Its `filename` and `filesize` are set
+/// from the relay's record for audio, video and files (the widget's are ignored), and left out
+/// for pictures, as in the spec.
+async fn own_media_only(
+    state: &AppState,
+    customer_token: &str,
+    content: &mut Content,
+) -> Result<(), AppError> {
+    let (kind, data) = match content {
+        Content::Image(d) => (MediaKind::Image, d),
+        Content::Audio(d) => (MediaKind::Audio, d),
+        Content::Video(d) => (MediaKind::Video, d),
+        Content::File(d) => (MediaKind::File, d),
+        _ => return Ok(()),
+    };
+    let record = match state.uploads.record_of_url(data.content.trim()).await {
+        Ok(Some(record)) => record,
+        Ok(None) => {
+            return Err(AppError::BadRequest(
+                "data.content: no such uploaded file (it may have expired); upload it again".into(),
+            ))
+        }
+        Err(UrlError::NotOurs) => {
+            return Err(AppError::BadRequest(format!(
+                "data.content: must be the url of a file uploaded with POST /v1/uploads \
+                 ({}/media/…)",
+                state.uploads.public_url
+            )))
+        }
+        Err(UrlError::Store(err)) => return Err(err.into()),
+    };
+    if record.customer_token != customer_token {
+        return Err(AppError::Forbidden(
+            "data.content: a file another visitor uploaded".into(),
+        ));
+    }
+    if record.kind != kind {
+        return Err(AppError::BadRequest(format!(
+            "type: the relay recognised this upload as `{}`; send it with that type",
+            record.kind.as_str()
+        )));
+    }
+    data.content = state.uploads.url(&record);
+    // The seed spec gives an image only its URL; audio, video (and files) their name and size.
+    if kind == MediaKind::Image {
+        data.filename = None;
+        data.filesize = None;
+    } else {
+        data.filename = Some(record.filename.clone());
+        data.filesize = Some(human_size(record.size));
+    }
+    Ok(())
+}
+
 /// `POST /v1/messages`: sends to the robot (no im_sub_session_id) or to this visitor's agent
 /// session. The message_id is the idempotency key: a repeat within a day answers the first
 /// send's result without sending again.
@@ -277,6 +338,7 @@ pub async fn send_message(
     if let Some(session) = request.im_sub_session_id {
         state.check_session(&ct, session).await?;
     }
+    own_media_only(&state, &ct, &mut request.content).await?;
     request.customer_token = ct.clone();
     request.message_id = Some(message_id.clone());
     if let Content::Text(text) = &mut request.content {
@@ -293,7 +355,7 @@ pub async fn send_message(
     let answer = match earlier.and_then(|json| serde_json::from_str::<CodeResponse>(&json).ok()) {
         Some(answer) => answer,
         None => {
-            state.spend(&visitor)?;
+            state.spend(&visitor).await?;
             let answer = state.udesk.send_message(&request).await?;
             if !answer.code.is_success() {
                 return Err(AppError::udesk(answer.code, answer.message));
@@ -323,7 +385,7 @@ pub async fn rate_robot_answer(
     visitor: Visitor,
     ApiJson(mut request): ApiJson<RobotEvaluationRequest>,
 ) -> Result<Json<CodeResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     let (ct, id) = (visitor.customer_token.clone(), request.message_id.clone());
     if !state.store.run(move |s| s.knows_message(&ct, &id)).await? {
         return Err(AppError::Forbidden(format!(
@@ -342,7 +404,7 @@ pub async fn submit_survey(
     visitor: Visitor,
     ApiJson(request): ApiJson<SurveyRequest>,
 ) -> Result<Json<CodeResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     if let Some(remark) = &request.remark {
         if remark.chars().count() > 1000 {
             return Err(AppError::BadRequest(
@@ -375,8 +437,9 @@ pub async fn queue_status(
         &state.poll_limiter,
         &visitor.customer_token,
         &state.metrics.poll_rate_limited,
-    )?;
-    state.spend_upstream_from_ip(&visitor)?;
+    )
+    .await?;
+    state.spend_upstream_from_ip(&visitor).await?;
     let answer = state.udesk.queue_status(&visitor.customer_token).await?;
     if answer.code.is_success() {
         Ok(Json(answer))

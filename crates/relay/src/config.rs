@@ -3,6 +3,7 @@
 //! Every flag has a default that makes `udesk-relay` with no flags a working demo: it embeds the
 //! simulator, keeps a SQLite file under `./data` and generates the secrets it was not given.
 
+use crate::media::MediaStoreSpec;
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -154,9 +155,11 @@ pub struct Config {
     )]
     pub allowed_origins: Vec<String>,
 
-    /// The relay's public base URL, as browsers reach it (e.g. `https://chat.example.com`):
-    /// its origin is the relay's own for the same-origin check. Without it, only an IP
-    /// address or `localhost` in `Host` counts as the relay's own origin (DNS rebinding).
+    /// The relay's public base URL, as browsers and Udesk's agents reach it (e.g.
+    /// `https://chat.example.com`): its origin is the relay's own for the same-origin check
+    /// (without it, only an IP address or `localhost` in `Host` counts as the relay's own
+    /// origin: DNS rebinding), and uploaded files' URLs start with it (without it, `http://` and
+    /// the listening address).
     #[arg(long, env = "UDESK_RELAY_PUBLIC_URL")]
     pub public_url: Option<String>,
 
@@ -249,6 +252,37 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_HEADER_TIMEOUT_MS", default_value_t = 30_000)]
     pub header_timeout_ms: u64,
 
+    /// Where uploaded files are kept: `dir:PATH` (or a plain path), or an S3-compatible bucket
+    /// `s3://BUCKET?endpoint=https://…&region=…` with credentials in AWS_ACCESS_KEY_ID /
+    /// AWS_SECRET_ACCESS_KEY. Default: `<data-dir>/media`.
+    #[arg(long, env = "UDESK_RELAY_MEDIA_STORE")]
+    pub media_store: Option<MediaStoreSpec>,
+
+    /// Largest picture a visitor may upload, in bytes.
+    #[arg(long, env = "UDESK_RELAY_UPLOAD_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub upload_max_image_bytes: u64,
+
+    /// Largest audio, video or other file a visitor may upload, in bytes.
+    #[arg(long, env = "UDESK_RELAY_UPLOAD_MAX_FILE_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub upload_max_file_bytes: u64,
+
+    /// Uploads per visitor per minute, sustained (0 = off).
+    #[arg(long, env = "UDESK_RELAY_UPLOAD_RATE", default_value_t = 10)]
+    pub upload_rate_per_minute: u32,
+
+    /// Uploads a visitor may make in a burst above the sustained rate.
+    #[arg(long, env = "UDESK_RELAY_UPLOAD_BURST", default_value_t = 10)]
+    pub upload_burst: u32,
+
+    /// An upload that sends nothing for this many milliseconds is dropped (408) and its partial
+    /// file removed.
+    #[arg(
+        long,
+        env = "UDESK_RELAY_UPLOAD_IDLE_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
+    pub upload_idle_timeout_ms: u64,
+
     /// Milliseconds a request body may take to arrive completely (from the end of its head);
     /// a late one is answered 408 and its connection closed.
     #[arg(long, env = "UDESK_RELAY_BODY_TIMEOUT_MS", default_value_t = 20_000)]
@@ -320,6 +354,13 @@ impl Config {
         sim_config
     }
 
+    /// The media store to open.
+    pub fn media_store_spec(&self) -> MediaStoreSpec {
+        self.media_store
+            .clone()
+            .unwrap_or_else(|| MediaStoreSpec::Dir(self.data_dir.join("media")))
+    }
+
     pub fn upstream_timeout(&self) -> Duration {
         Duration::from_millis(self.upstream_timeout_ms.max(1))
     }
@@ -353,6 +394,21 @@ impl Config {
             None => format!("{}/robot/evaluations", im_prefix(self.api_style)),
         }
     }
+}
+
+/// The base of uploaded files' URLs from `--public-url`: an http(s) URL, optionally with a path
+/// prefix; no query, fragment or credentials. Kept without a trailing slash.
+pub fn media_base_url(s: &str) -> Result<String, String> {
+    let url = url::Url::parse(s).map_err(|e| format!("`{s}`: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "`{s}`: expected an http(s) URL such as https://chat.shop.example"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!("`{s}`: no query, fragment or credentials, please"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Where the IM endpoints live for a style.
@@ -436,5 +492,30 @@ mod tests {
             Ok(StoreSpec::Redis("redis://127.0.0.1:6379/2".into()))
         );
         assert!("postgres://x".parse::<StoreSpec>().is_err());
+    }
+
+    #[test]
+    fn upload_flags_parse() {
+        let c = Config::defaults();
+        assert_eq!(c.public_url, None);
+        assert_eq!(
+            c.media_store_spec(),
+            MediaStoreSpec::Dir("data/media".into())
+        );
+        assert_eq!(c.upload_max_image_bytes, 10 * 1024 * 1024);
+        assert_eq!(c.upload_max_file_bytes, 20 * 1024 * 1024);
+        let c = Config::parse_from([
+            "udesk-relay",
+            "--media-store",
+            "s3://uploads?endpoint=http://127.0.0.1:9000",
+        ]);
+        assert!(matches!(c.media_store_spec(), MediaStoreSpec::S3(_)));
+        assert_eq!(
+            media_base_url("https://chat.shop.example/relay/").as_deref(),
+            Ok("https://chat.shop.example/relay")
+        );
+        for bad in ["ftp://x", "chat.example", "https://x/?a=1", "https://u:p@x"] {
+            assert!(media_base_url(bad).is_err(), "{bad}");
+        }
     }
 }

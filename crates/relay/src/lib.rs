@@ -27,6 +27,8 @@
 //! - [`sanitize`]: the HTML allowlist and URL rules applied to every reply.
 //! - [`limits`]: rate limits (per visitor, per client IP), the per-IP cap on open streams, and
 //!   per-message send locks.
+//! - [`media`]: visitor uploads (`POST /v1/uploads`, `GET /media/{id}`): recognising files
+//!   from their bytes, removing EXIF, the media store (disk or S3-compatible) and its retention.
 //! - [`metrics`]: Prometheus counters.
 //! - [`web`]: static widget files, demo page, CORS, origin check, health.
 //! - [`error`]: [`AppError`], the one error type, and its JSON answers.
@@ -40,11 +42,13 @@ pub mod fanout;
 pub mod hub;
 pub mod identity;
 pub mod limits;
+pub mod media;
 pub mod metrics;
 pub mod private_fs;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;
+pub mod shared_limits;
 pub mod sse;
 pub mod state;
 pub mod store;

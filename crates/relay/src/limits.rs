@@ -1,19 +1,26 @@
 //! Rate limits and send locks: token buckets (per visitor on sends, per client IP on new visitor
 //! tokens), caps on open event streams (relay-wide, per client IP, per visitor), and a lock per
 //! (customer, message_id) so two copies of one send (a retry racing its original) are forwarded
-//! at most once.
+//! at most once. With the Redis store the rate limits and the per-IP stream cap are the group's
+//! ([`crate::shared_limits`]); the rest stay per relay (a relay's capacity, one visitor's share
+//! of it, and locks that only matter within one relay's handling of a send).
 
+use crate::shared_limits::{SharedLimits, StreamLease};
 use axum::http::HeaderMap;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// A token bucket per key: `burst` calls at once, refilled at `per_minute`.
+/// A token bucket per key: `burst` calls at once, refilled at `per_minute`. Kept in this
+/// process, or with [`RateLimiter::shared`] in Redis for every relay on it (this process's
+/// buckets then serve only while Redis cannot be reached).
 pub struct RateLimiter {
     per_sec: f64,
     burst: f64,
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// The group's buckets, and this limit's name among them.
+    shared: Option<(SharedLimits, &'static str)>,
 }
 
 struct Bucket {
@@ -28,6 +35,15 @@ impl RateLimiter {
             per_sec: f64::from(per_minute) / 60.0,
             burst: f64::from(burst.max(1)),
             buckets: Mutex::new(HashMap::new()),
+            shared: None,
+        }
+    }
+
+    /// The same limit, kept in Redis as `name` for every relay there when `shared` is given.
+    pub fn shared(self, shared: Option<&SharedLimits>, name: &'static str) -> RateLimiter {
+        RateLimiter {
+            shared: shared.map(|s| (s.clone(), name)),
+            ..self
         }
     }
 
@@ -36,7 +52,18 @@ impl RateLimiter {
     }
 
     /// Takes one token for `key`, or says how long until one is there.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
+    pub async fn check(&self, key: &str) -> Result<(), Duration> {
+        if let (Some((shared, name)), true) = (&self.shared, self.per_sec > 0.0) {
+            match shared.take_token(name, key, self.per_sec, self.burst).await {
+                Ok(taken) => return taken,
+                Err(err) => shared.warn_fallback("rate limits", &err),
+            }
+        }
+        self.check_here(key)
+    }
+
+    /// [`RateLimiter::check`] with this process's buckets.
+    fn check_here(&self, key: &str) -> Result<(), Duration> {
         if self.per_sec <= 0.0 {
             return Ok(());
         }
@@ -129,6 +156,8 @@ pub struct StreamCaps {
     per_ip: usize,
     per_visitor: usize,
     open: Arc<Mutex<OpenStreams>>,
+    /// The group's per-IP leases, with Redis.
+    shared: Option<SharedLimits>,
 }
 
 /// What is open, by client IP key and by visitor.
@@ -155,6 +184,8 @@ pub struct StreamSlot {
     open: Arc<Mutex<OpenStreams>>,
     ip: String,
     visitor: String,
+    /// Its lease on the group's per-IP cap, with Redis.
+    _lease: Option<StreamLease>,
 }
 
 impl StreamCaps {
@@ -165,6 +196,16 @@ impl StreamCaps {
             per_ip,
             per_visitor,
             open: Arc::default(),
+            shared: None,
+        }
+    }
+
+    /// The same caps, with the per-IP one held across every relay on Redis when `shared` is
+    /// given (the relay-wide and per-visitor caps stay this relay's).
+    pub fn shared(self, shared: Option<&SharedLimits>) -> StreamCaps {
+        StreamCaps {
+            shared: shared.cloned(),
+            ..self
         }
     }
 
@@ -172,8 +213,23 @@ impl StreamCaps {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Admits a stream of `visitor` from the client IP key `ip`, or says which cap is full.
-    pub fn admit(&self, ip: &str, visitor: &str) -> Result<StreamSlot, StreamRefusal> {
+    /// Admits a stream of `visitor` from the client IP key `ip`, or says which cap is full:
+    /// this relay's caps in one step, then (with Redis) the group's per-IP cap in one script.
+    pub async fn admit(&self, ip: &str, visitor: &str) -> Result<StreamSlot, StreamRefusal> {
+        let mut slot = self.admit_here(ip, visitor)?;
+        if let (Some(shared), true) = (&self.shared, self.per_ip > 0) {
+            match shared.acquire_stream(ip, self.per_ip).await {
+                Ok(Some(lease)) => slot._lease = Some(lease),
+                // Dropping the slot gives this relay's count back.
+                Ok(None) => return Err(StreamRefusal::Ip),
+                Err(err) => shared.warn_fallback("per-IP stream cap", &err),
+            }
+        }
+        Ok(slot)
+    }
+
+    /// This relay's caps, counted and admitted under one lock.
+    fn admit_here(&self, ip: &str, visitor: &str) -> Result<StreamSlot, StreamRefusal> {
         let mut open = self.open();
         let of = |map: &HashMap<String, usize>, key: &str| map.get(key).copied().unwrap_or(0);
         if self.per_ip > 0 && of(&open.by_ip, ip) >= self.per_ip {
@@ -192,6 +248,7 @@ impl StreamCaps {
             open: self.open.clone(),
             ip: ip.to_owned(),
             visitor: visitor.to_owned(),
+            _lease: None,
         })
     }
 
@@ -336,15 +393,15 @@ mod tests {
     fn bursts_then_refuses_per_visitor() {
         let limiter = RateLimiter::new(60, 3);
         for _ in 0..3 {
-            assert!(limiter.check("a").is_ok());
+            assert!(limiter.check_here("a").is_ok());
         }
-        let wait = limiter.check("a").unwrap_err();
+        let wait = limiter.check_here("a").unwrap_err();
         assert!(wait <= Duration::from_secs(1) && wait > Duration::ZERO);
         assert!(
-            limiter.check("b").is_ok(),
+            limiter.check_here("b").is_ok(),
             "another visitor has its own bucket"
         );
-        assert!(RateLimiter::new(0, 1).check("a").is_ok());
+        assert!(RateLimiter::new(0, 1).check_here("a").is_ok());
     }
 
     #[test]
@@ -390,22 +447,30 @@ mod tests {
     #[test]
     fn streams_are_capped_per_ip_relay_and_visitor_and_given_back_on_drop() {
         let caps = StreamCaps::new(4, 2, 2);
-        let _a1 = caps.admit("ip-a", "v1").unwrap();
-        let a2 = caps.admit("ip-a", "v2").unwrap();
-        assert_eq!(caps.admit("ip-a", "v3").err(), Some(StreamRefusal::Ip));
-        let _b1 = caps.admit("ip-b", "v1").unwrap();
-        let _c3 = caps.admit("ip-c", "v3").unwrap();
-        assert_eq!(caps.admit("ip-d", "v4").err(), Some(StreamRefusal::Relay));
+        let _a1 = caps.admit_here("ip-a", "v1").unwrap();
+        let a2 = caps.admit_here("ip-a", "v2").unwrap();
+        assert_eq!(caps.admit_here("ip-a", "v3").err(), Some(StreamRefusal::Ip));
+        let _b1 = caps.admit_here("ip-b", "v1").unwrap();
+        let _c3 = caps.admit_here("ip-c", "v3").unwrap();
+        assert_eq!(
+            caps.admit_here("ip-d", "v4").err(),
+            Some(StreamRefusal::Relay)
+        );
         drop(a2);
         assert_eq!(caps.open_of_ip("ip-a"), 1);
         // v1 holds two (its share) although the relay has room again.
-        assert_eq!(caps.admit("ip-d", "v1").err(), Some(StreamRefusal::Visitor));
-        let _d2 = caps.admit("ip-d", "v2").expect("a slot came back");
+        assert_eq!(
+            caps.admit_here("ip-d", "v1").err(),
+            Some(StreamRefusal::Visitor)
+        );
+        let _d2 = caps.admit_here("ip-d", "v2").expect("a slot came back");
         drop(_b1);
         assert_eq!(caps.open_of_ip("ip-b"), 0);
         assert!(!caps.open().by_ip.contains_key("ip-b"));
         let off = StreamCaps::new(1000, 0, 1000);
-        let _many: Vec<_> = (0..100).map(|_| off.admit("a", "v").unwrap()).collect();
+        let _many: Vec<_> = (0..100)
+            .map(|_| off.admit_here("a", "v").unwrap())
+            .collect();
     }
 
     #[test]
@@ -415,7 +480,7 @@ mod tests {
             let handles: Vec<_> = (0..16)
                 .map(|n| {
                     let caps = caps.clone();
-                    scope.spawn(move || caps.admit("ip", &format!("v{n}")).ok())
+                    scope.spawn(move || caps.admit_here("ip", &format!("v{n}")).ok())
                 })
                 .collect();
             handles

@@ -96,6 +96,15 @@ pub struct Metrics {
     pub visitor_rate_limited: AtomicU64,
     /// Queue-status polls refused by the per-visitor limit.
     pub poll_rate_limited: AtomicU64,
+    /// Uploads refused by the per-visitor limit.
+    pub upload_rate_limited: AtomicU64,
+    /// Uploads stored, and their bytes.
+    pub uploads_stored: AtomicU64,
+    pub upload_bytes: AtomicU64,
+    /// Uploads refused: too large, a refused kind, incomplete, stalled or malformed.
+    pub uploads_refused: AtomicU64,
+    /// Files deleted by retention.
+    pub media_pruned: AtomicU64,
     /// Calls that would reach Udesk refused by the per-client-IP limit.
     pub ip_upstream_rate_limited: AtomicU64,
     /// Connections open now.
@@ -246,11 +255,30 @@ impl Metrics {
              udesk_relay_rate_limited_total{{limit=\"send\"}} {}\n\
              udesk_relay_rate_limited_total{{limit=\"visitor\"}} {}\n\
              udesk_relay_rate_limited_total{{limit=\"poll\"}} {}\n\
+             udesk_relay_rate_limited_total{{limit=\"upload\"}} {}\n\
              udesk_relay_rate_limited_total{{limit=\"ip_upstream\"}} {}",
             self.rate_limited.load(Relaxed),
             self.visitor_rate_limited.load(Relaxed),
             self.poll_rate_limited.load(Relaxed),
+            self.upload_rate_limited.load(Relaxed),
             self.ip_upstream_rate_limited.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP udesk_relay_uploads_total Visitor uploads, stored or refused.\n\
+             # TYPE udesk_relay_uploads_total counter\n\
+             udesk_relay_uploads_total{{outcome=\"stored\"}} {}\n\
+             udesk_relay_uploads_total{{outcome=\"refused\"}} {}\n\
+             # HELP udesk_relay_upload_bytes_total Bytes of stored uploads.\n\
+             # TYPE udesk_relay_upload_bytes_total counter\n\
+             udesk_relay_upload_bytes_total {}\n\
+             # HELP udesk_relay_media_pruned_total Uploaded files deleted by retention.\n\
+             # TYPE udesk_relay_media_pruned_total counter\n\
+             udesk_relay_media_pruned_total {}",
+            self.uploads_stored.load(Relaxed),
+            self.uploads_refused.load(Relaxed),
+            self.upload_bytes.load(Relaxed),
+            self.media_pruned.load(Relaxed)
         );
         let _ = writeln!(
             out,

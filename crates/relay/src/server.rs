@@ -7,8 +7,10 @@ use crate::fanout;
 use crate::hub::Hub;
 use crate::identity::Identity;
 use crate::limits::{KeyedLocks, RateLimiter, StreamCaps};
+use crate::media::{MediaStore, Uploads};
 use crate::metrics::{Metrics, StoreInfo};
 use crate::secrets;
+use crate::shared_limits::SharedLimits;
 use crate::state::{AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
 use crate::store::{
     now_ms, redacted_url, Durability, MemoryStore, RedisFeed, RedisStore, Retention, SqliteStore,
@@ -80,11 +82,29 @@ impl RunningRelay {
     }
 }
 
+/// The store as opened, and what comes with it.
+struct OpenedStore {
+    storage: Storage,
+    /// With Redis: other relays' events, and the limits shared with them.
+    feed: Option<RedisFeed>,
+    shared_limits: Option<SharedLimits>,
+    info: StoreInfo,
+}
+
+impl OpenedStore {
+    fn local(storage: Storage, info: StoreInfo) -> OpenedStore {
+        OpenedStore {
+            storage,
+            feed: None,
+            shared_limits: None,
+            info,
+        }
+    }
+}
+
 /// Opens the store; says which it is and how durable, warning loudly when acknowledged webhooks
 /// would not survive a restart or crash.
-async fn open_store(
-    config: &Config,
-) -> Result<(Storage, Option<RedisFeed>, StoreInfo), StartError> {
+async fn open_store(config: &Config) -> Result<OpenedStore, StartError> {
     let retention = Retention::days(config.retention_days, config.retention_count);
     match config.store_spec() {
         StoreSpec::Memory => {
@@ -93,7 +113,10 @@ async fn open_store(
                 store: "memory",
                 durability: "none",
             };
-            Ok((Storage::new(MemoryStore::new(retention)), None, info))
+            Ok(OpenedStore::local(
+                Storage::new(MemoryStore::new(retention)),
+                info,
+            ))
         }
         StoreSpec::Sqlite(path) => {
             let shown = path.display().to_string();
@@ -112,7 +135,7 @@ async fn open_store(
                 store: "sqlite",
                 durability,
             };
-            Ok((Storage::new(store), None, info))
+            Ok(OpenedStore::local(Storage::new(store), info))
         }
         StoreSpec::Redis(url) => {
             let allow_lossy = config.allow_non_durable_redis;
@@ -126,12 +149,17 @@ async fn open_store(
             .await??;
             let durability = check_durability(&durability, allow_lossy)?;
             let feed = store.feed();
-            tracing::info!(channel = %feed.channel, "Redis store open");
+            tracing::info!(channel = %feed.channel, "Redis store open; rate limits and the per-IP stream cap are shared with every relay on it");
             let info = StoreInfo {
                 store: "redis",
                 durability,
             };
-            Ok((Storage::new(store), Some(feed), info))
+            Ok(OpenedStore {
+                shared_limits: Some(SharedLimits::new(store.pool())),
+                storage: Storage::new(store),
+                feed: Some(feed),
+                info,
+            })
         }
     }
 }
@@ -144,6 +172,55 @@ fn warn_in_memory(flag: &str) {
          recognised). For tests and demos only: use --store sqlite:PATH (the default) or \
          redis://… in production. /metrics shows udesk_relay_store_durability{{durability=\"none\"}}."
     );
+}
+
+/// The media store and upload settings. Files in the staging directory (uploads still arriving)
+/// older than an hour are removed: an upload takes at most 10 minutes, so they were left by a
+/// relay that stopped mid-upload. (Newer ones may be another relay's on the same data dir.)
+async fn open_uploads(
+    config: &Config,
+    reachable: SocketAddr,
+    shared: Option<&SharedLimits>,
+) -> Result<Uploads, StartError> {
+    let spec = config.media_store_spec();
+    let store = tokio::task::spawn_blocking(move || MediaStore::open(&spec)).await??;
+    tracing::info!(store = %store.description, "media store open");
+    let staging_dir = config.data_dir.join("uploads-staging");
+    let dir = staging_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified < hour_ago);
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await?
+    .map_err(|e| format!("cannot prepare {}: {e}", staging_dir.display()))?;
+    let public_url = match &config.public_url {
+        Some(url) => crate::config::media_base_url(url)?,
+        None => format!("http://{reachable}"),
+    };
+    Ok(Uploads {
+        store,
+        public_url,
+        max_image_bytes: config.upload_max_image_bytes,
+        max_file_bytes: config.upload_max_file_bytes,
+        idle_timeout: Duration::from_millis(config.upload_idle_timeout_ms.max(1)),
+        limiter: RateLimiter::new(config.upload_rate_per_minute, config.upload_burst)
+            .shared(shared, "upload"),
+        staging_dir,
+        retention_ms: config
+            .retention_days
+            .max(1)
+            .saturating_mul(24 * 3600 * 1000),
+    })
 }
 
 /// The relay promises never to acknowledge a webhook it has not stored durably; with Redis that
@@ -218,7 +295,13 @@ pub async fn start_with_sim(
         &config.identity_secret,
         &config.data_dir,
     )?;
-    let (store, feed, store_info) = open_store(&config).await?;
+    let OpenedStore {
+        storage: store,
+        feed,
+        shared_limits,
+        info: store_info,
+    } = open_store(&config).await?;
+    let shared = shared_limits.as_ref();
     if feed.is_some() && (config.webhook_secret.is_none() || config.identity_secret.is_none()) {
         tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret (and --token-secret, if any) to each");
     }
@@ -281,6 +364,7 @@ pub async fn start_with_sim(
         metrics.clone(),
     )?;
     let console_url = sim.as_ref().map(|s| s.console_url());
+    let uploads = open_uploads(&config, reachable, shared).await?;
 
     let state = AppState::new(Shared {
         identity: Identity::new(
@@ -294,13 +378,17 @@ pub async fn start_with_sim(
         hub: Hub::default(),
         udesk,
         metrics,
-        limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst),
-        visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst),
-        poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST),
+        limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst)
+            .shared(shared, "send"),
+        visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst)
+            .shared(shared, "visitor"),
+        poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST)
+            .shared(shared, "poll"),
         upstream_ip_limiter: RateLimiter::new(
             config.upstream_rate_per_ip,
             config.upstream_burst_per_ip,
-        ),
+        )
+        .shared(shared, "upstream_ip"),
         trusted_proxies: config.trusted_proxies(),
         send_locks: KeyedLocks::default(),
         webhook_secret,
@@ -314,12 +402,16 @@ pub async fn start_with_sim(
             config.max_streams,
             config.max_streams_per_ip,
             crate::sse::MAX_STREAMS_PER_VISITOR,
-        ),
+        )
+        .shared(shared),
         shutdown: CancellationToken::new(),
         relay_config: RelayConfig {
             simulator: sim.is_some(),
             console_url: console_url.clone(),
+            max_image_bytes: Some(uploads.max_image_bytes),
+            max_file_bytes: Some(uploads.max_file_bytes),
         },
+        uploads,
     });
 
     // Subscribed before serving, so no other relay's event published from now on is missed.
@@ -332,6 +424,11 @@ pub async fn start_with_sim(
         }
         None => None,
     };
+
+    // Renews the leases of this relay's streams on the group's per-IP cap; ends on shutdown.
+    if let Some(shared) = &shared_limits {
+        shared.spawn_lease_keeper(state.shutdown.clone());
+    }
 
     let router = app(state.clone());
     let stop = state.shutdown.clone();
@@ -379,5 +476,23 @@ async fn upkeep(state: AppState) {
         state.visitor_limiter.sweep();
         state.poll_limiter.sweep();
         state.upstream_ip_limiter.sweep();
+        state.uploads.limiter.sweep();
+        match crate::media::prune(
+            &state.uploads.store,
+            &state.store,
+            state.uploads.retention_ms,
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                state
+                    .metrics
+                    .media_pruned
+                    .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(files = n, "retention deleted uploaded files");
+            }
+            Err(err) => tracing::warn!(error = %err, "media retention failed"),
+        }
     }
 }

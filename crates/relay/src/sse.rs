@@ -110,7 +110,7 @@ pub async fn events(
     // Counted and admitted in one step; the slot is held by the stream's pump, so it is given
     // back when the stream ends.
     let client = ip_key(ip);
-    match state.stream_caps.admit(&client, &customer_token) {
+    match state.stream_caps.admit(&client, &customer_token).await {
         Ok(slot) => {
             tokio::spawn(pump(state.clone(), customer_token, resume, hint, tx, slot));
         }

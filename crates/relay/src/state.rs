@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::hub::Hub;
 use crate::identity::Identity;
 use crate::limits::{client_ip, KeyedLocks, RateLimiter, StreamCaps};
+use crate::media::Uploads;
 use crate::metrics::Metrics;
 use crate::store::{now_ms, Storage};
 use crate::udesk::Udesk;
@@ -79,6 +80,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// What `GET /v1/config` tells the widget.
     pub relay_config: RelayConfig,
+    /// Visitor uploads: the media store, the limits, the public URL.
+    pub uploads: Uploads,
 }
 
 impl AppState {

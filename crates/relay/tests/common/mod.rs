@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod redis;
+pub mod s3;
 pub mod store_contract;
 
 use clap::Parser;
