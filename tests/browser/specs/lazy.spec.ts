@@ -168,6 +168,9 @@ test('a returning visitor gets the app at idle, and a reply with the panel close
   await page.goto(url);
   await widget.openAndWaitForRobot();
   const session = await widget.reachAgent(relay.sim);
+  // The demo agent introduces itself after the pick-up: wait for it, so that the only reply
+  // after the reload is the one below.
+  await expect(widget.reply(/demo agent/)).toBeVisible();
 
   const requests = relayRequests(page, relay);
   const stream = page.waitForRequest((r) => new URL(r.url()).pathname === '/v1/events');
