@@ -59,6 +59,8 @@ pub fn MessageList(chat: Chat, t: &'static Texts) -> impl IntoView {
         })
     };
     let hidden = move || chat.conv.with(|c| c.entries.len()) > limit.get();
+    // Whether the visitor reads further up (as of their last scroll).
+    let reading_up = StoredValue::new(false);
     // Follow new messages to the bottom, once they are on screen; a visitor reading further up
     // keeps the rows they read (the window grows by what arrived).
     Effect::new(move |shown: Option<usize>| {
@@ -66,11 +68,8 @@ pub fn MessageList(chat: Chat, t: &'static Texts) -> impl IntoView {
         if shown == Some(count) {
             return count;
         }
-        let reading_up = log
-            .get_untracked()
-            .is_some_and(|log| log.scroll_height() - log.scroll_top() - log.client_height() > 400);
         match shown {
-            Some(before) if reading_up && count > before => {
+            Some(before) if reading_up.get_value() && count > before => {
                 limit.update(|l| *l += count - before);
             }
             _ => request_animation_frame(move || {
@@ -95,7 +94,12 @@ pub fn MessageList(chat: Chat, t: &'static Texts) -> impl IntoView {
         });
     };
     let on_scroll = move |_| {
-        if log.get_untracked().is_some_and(|l| l.scroll_top() < 40) && hidden() {
+        let Some(element) = log.get_untracked() else {
+            return;
+        };
+        let below = element.scroll_height() - element.scroll_top() - element.client_height();
+        reading_up.set_value(below > 400);
+        if element.scroll_top() < 40 && hidden() {
             show_earlier();
         }
     };
