@@ -105,6 +105,12 @@ struct Inner {
     saver: Saver,
     /// A save is due (see [`persist`]).
     save_scheduled: bool,
+    /// Saved and not yet written: entries (storage key, JSON), then the head, then removals.
+    unwritten: Vec<(String, String)>,
+    unwritten_head: Option<String>,
+    unwritten_removals: Vec<String>,
+    /// A task that writes more of them is scheduled.
+    writing: bool,
     /// The `pagehide` listener that saves at once.
     pagehide: Option<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>>,
     /// Stream events received and not yet applied (see [`stream`]).
@@ -182,6 +188,10 @@ impl Chat {
                 tabs: None,
                 saver,
                 save_scheduled: false,
+                unwritten: Vec::new(),
+                unwritten_head: None,
+                unwritten_removals: Vec::new(),
+                writing: false,
                 pagehide: None,
                 stream_queue: Vec::new(),
                 stream_flush_scheduled: false,
@@ -247,6 +257,7 @@ impl Chat {
     pub fn shutdown(self) {
         use wasm_bindgen::JsCast;
         self.save_now();
+        self.write_some(usize::MAX);
         self.inner.update_value(|i| {
             i.unmounted = true;
             i.stream = None;

@@ -4,7 +4,8 @@
 //! Saves are debounced: the changes of one task (a batch of stream events, a send) and of the
 //! tasks of the next [`SAVE_DELAY_MS`] are saved once, and at once when the page goes away
 //! (`pagehide`) or the widget unmounts. A save writes the head and the entries that are new or
-//! changed ([`saved::Saver`]); the other tabs read the head and only the entries they lack.
+//! changed ([`saved::Saver`]), a large one spread over tasks; the other tabs read the head and
+//! only the entries they lack.
 
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
@@ -17,6 +18,9 @@ use crate::state::Entry;
 
 /// How long changes gather before they are saved: about one frame.
 const SAVE_DELAY_MS: i32 = 16;
+
+/// The most entries written to `localStorage` in one task.
+const WRITES_PER_TASK: usize = 50;
 
 /// How long to wait before reading an entry again that another tab's head names but storage
 /// does not hold yet.
@@ -31,6 +35,7 @@ impl Chat {
         });
         let on_pagehide = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
             self.save_now();
+            self.write_some(usize::MAX);
         });
         let _ = browser::window()
             .add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
@@ -67,17 +72,62 @@ impl Chat {
         }
     }
 
-    fn write(&self, writes: Writes) {
-        for (key, json) in &writes.entries {
+    /// Queues a save's writes and writes the first of them now: the entries, then the head (so
+    /// that a tab that reads the head finds its entries), then the removals. A large save (the
+    /// window after a long replay) is written [`WRITES_PER_TASK`] entries per task.
+    fn write(self, writes: Writes) {
+        let _ = self.inner.try_update_value(|i| {
+            i.unwritten.extend(writes.entries);
+            if writes.head.is_some() {
+                i.unwritten_head = writes.head;
+            }
+            i.unwritten_removals.extend(writes.removed);
+        });
+        self.write_some(WRITES_PER_TASK);
+    }
+
+    /// Writes up to `count` queued entries, and the head and removals once no entry is left;
+    /// schedules the rest.
+    pub(super) fn write_some(self, count: usize) {
+        let Some((entries, done)) = self.inner.try_update_value(|i| {
+            let rest = i.unwritten.split_off(i.unwritten.len().min(count));
+            let entries = std::mem::replace(&mut i.unwritten, rest);
+            let head = if i.unwritten.is_empty() {
+                i.unwritten_head
+                    .take()
+                    .map(|h| (i.saver.keys().head.clone(), h))
+            } else {
+                None
+            };
+            let removals = if i.unwritten.is_empty() {
+                std::mem::take(&mut i.unwritten_removals)
+            } else {
+                Vec::new()
+            };
+            let more = !i.unwritten.is_empty();
+            let schedule = more && !std::mem::replace(&mut i.writing, true);
+            if !more {
+                i.writing = false;
+            }
+            (entries, (head, removals, schedule))
+        }) else {
+            return;
+        };
+        for (key, json) in &entries {
             browser::storage_set(key, json);
         }
-        for key in &writes.removed {
+        let (head, removals, schedule) = done;
+        if let Some((key, head)) = head {
+            browser::storage_set(&key, &head);
+        }
+        for key in &removals {
             browser::storage_remove(key);
         }
-        // The head last: another tab that reads it finds its entries.
-        if let Some(head) = &writes.head {
-            let key = self.inner.with_value(|i| i.saver.keys().head.clone());
-            browser::storage_set(&key, head);
+        if schedule {
+            browser::set_timeout(0, move || {
+                let _ = self.inner.try_update_value(|i| i.writing = false);
+                self.write_some(WRITES_PER_TASK);
+            });
         }
     }
 

@@ -13,6 +13,10 @@ use crate::events::{Stream, StreamEvent};
 use crate::schedule::Reconnect;
 use crate::state::Entry;
 
+/// The most stream events applied in one task (one update, one render): a replay of thousands
+/// is applied in slices, each a short task.
+const EVENTS_PER_TASK: usize = 250;
+
 /// A stream event for the conversation.
 enum Incoming {
     Message(StreamMessage),
@@ -67,14 +71,24 @@ impl Chat {
     }
 
     /// Applies the queued events in order: runs of messages and resets as one change of the
-    /// conversation (one render, one save), the stream's state changes between them.
+    /// conversation (one render, one save), the stream's state changes between them; at most
+    /// [`EVENTS_PER_TASK`] per task.
     fn flush_stream(self) {
-        let Some(events) = self.inner.try_update_value(|i| {
-            i.stream_flush_scheduled = false;
-            std::mem::take(&mut i.stream_queue)
+        // A long replay is applied a slice per task, so that no task grows with it.
+        let Some((events, more)) = self.inner.try_update_value(|i| {
+            let rest = i
+                .stream_queue
+                .split_off(i.stream_queue.len().min(EVENTS_PER_TASK));
+            let events = std::mem::replace(&mut i.stream_queue, rest);
+            let more = !i.stream_queue.is_empty();
+            i.stream_flush_scheduled = more;
+            (events, more)
         }) else {
             return;
         };
+        if more {
+            browser::set_timeout(0, move || self.flush_stream());
+        }
         if self.is_unmounted() {
             return;
         }
