@@ -20,16 +20,14 @@
 //! message contents as `{type, data}`); the tests derive serde for them and hold this module to
 //! them.
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
 use udesk_protocol::reader;
 use udesk_protocol::reader::value::{self, expected, opt_str, Fields, Object, Result};
 
 use crate::state::{
-    Author, Body, Conversation, Entry, Notice, Outline, Phase, Profile, SendState, Session,
-    SurveyState, MAX_ENTRIES,
+    find_near, Author, Body, Conversation, Entry, Notice, Outline, Phase, Profile, SendState,
+    Session, SurveyState, MAX_ENTRIES,
 };
 
 /// Where a site's conversation is kept: the head's key, and the prefix of its entries' keys.
@@ -129,8 +127,9 @@ pub struct Writes {
 #[derive(Debug)]
 pub struct Saver {
     keys: Keys,
-    /// The revision of each entry in storage, as far as this tab knows.
-    stored: HashMap<String, u32>,
+    /// The entries in storage with their revisions, as far as this tab knows, in the order of
+    /// the window last written.
+    stored: Vec<(String, u32)>,
     /// The head in storage, as far as this tab knows.
     head: String,
 }
@@ -141,13 +140,13 @@ impl Saver {
     pub fn new(keys: Keys, loaded: &Conversation, from_entry_keys: bool) -> Saver {
         let head = outline_json(&loaded.outline(MAX_ENTRIES));
         let stored = if from_entry_keys {
-            loaded
-                .entries
+            let skip = loaded.entries.len().saturating_sub(MAX_ENTRIES);
+            loaded.entries[skip..]
                 .iter()
                 .map(|e| (e.key.clone(), e.rev))
                 .collect()
         } else {
-            HashMap::new()
+            Vec::new()
         };
         Saver { keys, stored, head }
     }
@@ -160,11 +159,7 @@ impl Saver {
     /// since the last save or merge. The caller sets `saved_at` to `now_ms` once written.
     pub fn save(&mut self, conversation: &Conversation, now_ms: i64) -> Option<Writes> {
         let outline = conversation.outline(MAX_ENTRIES);
-        let unchanged = outline_json(&outline) == self.head
-            && outline
-                .order
-                .iter()
-                .all(|(key, rev)| self.stored.get(key) == Some(rev));
+        let unchanged = outline_json(&outline) == self.head && outline.order == self.stored;
         if unchanged {
             return None;
         }
@@ -185,7 +180,10 @@ impl Saver {
         read: &[(String, u32)],
     ) -> Writes {
         for (key, rev) in read {
-            self.stored.insert(key.clone(), *rev);
+            match find_near(&self.stored, key, 0, |s| &s.0) {
+                Some(i) => self.stored[i].1 = *rev,
+                None => self.stored.push((key.clone(), *rev)),
+            }
         }
         let outline = conversation.outline(MAX_ENTRIES);
         self.writes(conversation, &outline, Some(theirs))
@@ -195,28 +193,27 @@ impl Saver {
         let head = outline_json(outline);
         let skip = c.entries.len().saturating_sub(MAX_ENTRIES);
         let mut writes = Writes::default();
+        let mut hint = 0;
         for entry in &c.entries[skip..] {
-            if self.stored.get(&entry.key) != Some(&entry.rev) {
+            let known = find_near(&self.stored, &entry.key, hint, |s| &s.0).map(|i| {
+                hint = i + 1;
+                self.stored[i].1
+            });
+            if known != Some(entry.rev) {
                 writes
                     .entries
                     .push((self.keys.entry(&entry.key), entry_json(entry)));
-                self.stored.insert(entry.key.clone(), entry.rev);
             }
         }
-        if self.stored.len() > outline.order.len() {
-            let window: std::collections::HashSet<&str> =
-                outline.order.iter().map(|(k, _)| k.as_str()).collect();
-            let gone: Vec<String> = self
-                .stored
-                .keys()
-                .filter(|k| !window.contains(k.as_str()))
-                .cloned()
-                .collect();
-            for key in gone {
-                self.stored.remove(&key);
-                writes.removed.push(self.keys.entry(&key));
+        let window = outline.order.clone();
+        let mut hint = 0;
+        for (key, _) in &self.stored {
+            match find_near(&window, key, hint, |w| &w.0) {
+                Some(i) => hint = i + 1,
+                None => writes.removed.push(self.keys.entry(key)),
             }
         }
+        self.stored = window;
         if stored_head != Some(head.as_str()) {
             writes.head = Some(head.clone());
         }

@@ -267,46 +267,20 @@ pub struct Merged {
     pub news: Vec<(Entry, bool)>,
 }
 
-/// Positions of entries by key during a merge; rebuilt only after an insertion before the end.
-struct KeyIndex {
-    positions: std::collections::HashMap<String, usize>,
-    stale: bool,
-}
-
-impl KeyIndex {
-    fn of(entries: &[Entry]) -> KeyIndex {
-        let mut index = KeyIndex {
-            positions: Default::default(),
-            stale: true,
-        };
-        index.rebuild(entries);
-        index
+/// Where `key` is in `items` (keyed by `key_of`), looking at `hint` first: lists of entries are
+/// compared with others in nearly the same order, so the next key is most often where the last
+/// one left off, and a walk of two such lists costs one pass. (No `HashMap`: its hashing and
+/// table code cost the wasm about 10 KB for lists of a few hundred keys.)
+pub fn find_near<T>(
+    items: &[T],
+    key: &str,
+    hint: usize,
+    key_of: impl Fn(&T) -> &str,
+) -> Option<usize> {
+    if items.get(hint).is_some_and(|item| key_of(item) == key) {
+        return Some(hint);
     }
-
-    fn rebuild(&mut self, entries: &[Entry]) {
-        if self.stale {
-            self.positions = entries
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.key.clone(), i))
-                .collect();
-            self.stale = false;
-        }
-    }
-
-    fn position(&mut self, entries: &[Entry], key: &str) -> Option<usize> {
-        self.rebuild(entries);
-        self.positions.get(key).copied()
-    }
-
-    /// `key` is about to be inserted at `at` of `entries`.
-    fn insert(&mut self, entries: &[Entry], at: usize, key: &str) {
-        if at == entries.len() {
-            self.positions.insert(key.to_owned(), at);
-        } else {
-            self.stale = true;
-        }
-    }
+    items.iter().position(|item| key_of(item) == key)
 }
 
 /// The whole conversation.
@@ -379,7 +353,6 @@ impl Conversation {
         let same_customer = customer(&self.visitor) == customer(&other.visitor)
             || self.visitor.is_none()
             || other.visitor.is_none();
-        let mut index = KeyIndex::of(&self.entries);
         let mut merged = Merged::default();
         let mut anchor: Option<usize> = None;
         // The newest stream entry added, while the entry right after it is not yet known: a
@@ -387,7 +360,8 @@ impl Conversation {
         let mut last_new_stream: Option<usize> = None;
         for (key, rev) in other.order {
             let after_new_stream = last_new_stream.take();
-            match index.position(&self.entries, &key) {
+            let hint = anchor.map_or(0, |a| a + 1);
+            match find_near(&self.entries, &key, hint, |e| &e.key) {
                 Some(i) => {
                     if rev > self.entries[i].rev {
                         if let Some(theirs) = entry_of(&key).filter(|e| e.rev > self.entries[i].rev)
@@ -411,7 +385,6 @@ impl Conversation {
                     } else if let (true, Some(n)) = (survey, after_new_stream) {
                         merged.news[n].1 = true;
                     }
-                    index.insert(&self.entries, at, &key);
                     self.entries.insert(at, theirs);
                     merged.changed = true;
                     anchor = Some(at);
