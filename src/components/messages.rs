@@ -59,8 +59,10 @@ pub fn MessageList(chat: Chat, t: &'static Texts) -> impl IntoView {
         })
     };
     let hidden = move || chat.conv.with(|c| c.entries.len()) > limit.get();
-    // Whether the visitor reads further up (as of their last scroll).
+    // Whether the visitor reads further up (as of their last scroll), and where the log last
+    // scrolled itself to the bottom: rows added before that scroll's event are no scrolling up.
     let reading_up = StoredValue::new(false);
+    let pinned_top = StoredValue::new(0);
     // Follow new messages to the bottom, once they are on screen; a visitor reading further up
     // keeps the rows they read (the window grows by what arrived).
     Effect::new(move |shown: Option<usize>| {
@@ -75,6 +77,8 @@ pub fn MessageList(chat: Chat, t: &'static Texts) -> impl IntoView {
             _ => request_animation_frame(move || {
                 if let Some(log) = log.get_untracked() {
                     log.set_scroll_top(log.scroll_height());
+                    pinned_top.set_value(log.scroll_top());
+                    reading_up.set_value(false);
                 }
             }),
         }
@@ -98,7 +102,8 @@ pub fn MessageList(chat: Chat, t: &'static Texts) -> impl IntoView {
             return;
         };
         let below = element.scroll_height() - element.scroll_top() - element.client_height();
-        reading_up.set_value(below > 400);
+        let moved_up = element.scroll_top() < pinned_top.get_value() - 2;
+        reading_up.set_value(moved_up && below > 400);
         if element.scroll_top() < 40 && hidden() {
             show_earlier();
         }
