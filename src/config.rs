@@ -1,5 +1,7 @@
 //! The embedding configuration: what a host page asks for with `data-…` attributes on the
-//! script tag (read by `www/embed.js`, handed over as JSON).
+//! script tag (read by `www/embed.js`, handed over as JSON). The attributes of the shell that
+//! embed.js draws before the app loads (`data-position`, `data-theme`, `data-primary-color`,
+//! `data-launcher-label`) are read there alone.
 //!
 //! Attributes arrive as strings (`data-group-id="3"`, `data-open="true"`), so every field accepts
 //! its natural JSON type or a string; a value that cannot mean anything is ignored with a console
@@ -9,34 +11,6 @@
 use serde_json::{Map, Value};
 use udesk_protocol::AssignType;
 
-/// Where the launcher and the panel sit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Position {
-    Left,
-    #[default]
-    Right,
-}
-
-/// Colour scheme: follow the system (`prefers-color-scheme`) or force one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ThemeMode {
-    #[default]
-    Auto,
-    Light,
-    Dark,
-}
-
-impl ThemeMode {
-    /// The value of the root element's `data-theme` attribute.
-    pub fn as_attr(self) -> &'static str {
-        match self {
-            ThemeMode::Auto => "auto",
-            ThemeMode::Light => "light",
-            ThemeMode::Dark => "dark",
-        }
-    }
-}
-
 /// Everything a host page can configure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Config {
@@ -44,13 +18,8 @@ pub struct Config {
     pub relay: String,
     /// `zh-CN` or `en`; `None` follows `navigator.language`.
     pub locale: Option<String>,
-    pub position: Position,
     /// Panel title shown until the robot or an agent has a name.
     pub title: Option<String>,
-    /// Primary colour (any CSS colour); sets `--udesk-primary` on the host element.
-    pub primary_color: Option<String>,
-    /// Text next to the launcher icon.
-    pub launcher_label: Option<String>,
     /// Who the first session asks for: the robot (default) or a person.
     pub assign_type: Option<AssignType>,
     pub group_id: Option<u64>,
@@ -58,7 +27,6 @@ pub struct Config {
     pub channel: Option<String>,
     /// Open the panel as soon as the widget loads.
     pub open: bool,
-    pub theme: ThemeMode,
 }
 
 /// What went wrong while reading the configuration; shown as console warnings.
@@ -85,17 +53,7 @@ impl Config {
         let config = Config {
             relay: relay.trim_end_matches('/').to_owned(),
             locale: reader.string("locale"),
-            position: match reader.string("position").as_deref() {
-                Some("left") => Position::Left,
-                Some("right") | None => Position::Right,
-                Some(other) => {
-                    reader.warn(format!("position \"{other}\" is not left or right"));
-                    Position::Right
-                }
-            },
             title: reader.string("title"),
-            primary_color: reader.string("primary_color"),
-            launcher_label: reader.string("launcher_label"),
             assign_type: match reader.string("assign_type").as_deref() {
                 Some("agent") => Some(AssignType::Agent),
                 Some("robot") => Some(AssignType::Robot),
@@ -109,15 +67,6 @@ impl Config {
             agent_id: reader.id("agent_id"),
             channel: reader.string("channel"),
             open: reader.flag("open"),
-            theme: match reader.string("theme").as_deref() {
-                Some("light") => ThemeMode::Light,
-                Some("dark") => ThemeMode::Dark,
-                Some("auto") | None => ThemeMode::Auto,
-                Some(other) => {
-                    reader.warn(format!("theme \"{other}\" is not auto, light or dark"));
-                    ThemeMode::Auto
-                }
-            },
         };
         (config, warnings)
     }
@@ -198,7 +147,6 @@ mod tests {
     fn empty_config_uses_the_default_relay_and_robot() {
         let (config, warnings) = Config::from_json("{}", "https://relay.example/");
         assert_eq!(config.relay, "https://relay.example");
-        assert_eq!(config.position, Position::Right);
         assert_eq!(config.wants(), AssignType::Robot);
         assert!(!config.open);
         assert!(warnings.is_empty());
@@ -206,18 +154,14 @@ mod tests {
 
     #[test]
     fn data_attribute_strings_are_read_as_their_types() {
-        let json = r##"{"relay": "http://127.0.0.1:9000/", "position": "left", "group_id": "3",
-            "open": "", "locale": "en", "title": "Help", "primary_color": "#ff0066",
-            "launcher_label": "Chat", "channel": "web", "theme": "dark"}"##;
+        let json = r##"{"relay": "http://127.0.0.1:9000/", "group_id": "3",
+            "open": "", "locale": "en", "title": "Help", "channel": "web"}"##;
         let (config, warnings) = Config::from_json(json, "ignored");
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(config.relay, "http://127.0.0.1:9000");
-        assert_eq!(config.position, Position::Left);
         assert_eq!(config.group_id, Some(3));
         assert!(config.open, "a bare data-open attribute opens the panel");
         assert_eq!(config.locale.as_deref(), Some("en"));
-        assert_eq!(config.primary_color.as_deref(), Some("#ff0066"));
-        assert_eq!(config.theme, ThemeMode::Dark);
         assert_eq!(
             config.wants(),
             AssignType::Agent,
@@ -227,15 +171,12 @@ mod tests {
 
     #[test]
     fn nonsense_values_warn_and_fall_back() {
-        let json = r#"{"position": "middle", "group_id": "three", "open": "maybe",
-            "assign_type": "wizard", "theme": 7}"#;
+        let json = r#"{"group_id": "three", "open": "maybe", "assign_type": "wizard"}"#;
         let (config, warnings) = Config::from_json(json, "http://r");
-        assert_eq!(config.position, Position::Right);
         assert_eq!(config.group_id, None);
         assert!(!config.open);
         assert_eq!(config.assign_type, None);
-        assert_eq!(config.theme, ThemeMode::Auto);
-        assert_eq!(warnings.len(), 5, "{warnings:?}");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
         assert!(warnings.iter().any(|w| w.contains("group_id")));
     }
 

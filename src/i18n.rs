@@ -54,9 +54,7 @@ impl Locale {
 #[derive(Debug)]
 pub struct Texts {
     pub default_title: &'static str,
-    pub open_chat: &'static str,
     pub close_chat: &'static str,
-    pub launcher_label: &'static str,
     pub robot: &'static str,
     pub agent: &'static str,
     pub talk_to_person: &'static str,
@@ -131,17 +129,6 @@ impl Texts {
         format!("({n}) {title}")
     }
 
-    /// The launcher's accessible name with unread messages.
-    pub fn unread_label(&self, n: u32) -> String {
-        if std::ptr::eq(self, &ZH_CN) {
-            format!("{n} 条未读消息")
-        } else if n == 1 {
-            "1 unread message".to_owned()
-        } else {
-            format!("{n} unread messages")
-        }
-    }
-
     /// What the live region says for a new message.
     pub fn announce(&self, from: &str, text: &str) -> String {
         if std::ptr::eq(self, &ZH_CN) {
@@ -163,9 +150,7 @@ impl Texts {
 
 pub static EN: Texts = Texts {
     default_title: "Chat with us",
-    open_chat: "Open chat",
     close_chat: "Close chat",
-    launcher_label: "Chat",
     robot: "Assistant",
     agent: "Support agent",
     talk_to_person: "Talk to a person",
@@ -224,9 +209,7 @@ pub static EN: Texts = Texts {
 
 pub static ZH_CN: Texts = Texts {
     default_title: "在线客服",
-    open_chat: "打开在线客服",
     close_chat: "关闭在线客服",
-    launcher_label: "咨询",
     robot: "智能助手",
     agent: "客服",
     talk_to_person: "转人工客服",
@@ -311,9 +294,6 @@ mod tests {
     fn phrases_with_numbers_are_in_the_right_language() {
         assert_eq!(EN.queue_position(3), "You are number 3 in line.");
         assert!(ZH_CN.queue_position(3).contains("第 3 位"));
-        assert_eq!(EN.unread_label(1), "1 unread message");
-        assert_eq!(EN.unread_label(2), "2 unread messages");
-        assert_eq!(ZH_CN.unread_label(2), "2 条未读消息");
         assert_eq!(EN.unread_title(4, "Shop"), "(4) Shop");
         assert_eq!(EN.stars(1, "Bad"), "1 star: Bad");
         assert_eq!(ZH_CN.announce("客服", "你好"), "客服：你好");

@@ -13,8 +13,10 @@
 //! shadow root components only read private `--u-…` variables, resolved once on `.udesk-root`
 //! from the public token or its default, so an unset token never leaves a hole.
 //!
-//! The stylesheet is a Rust string, injected once as a `<style>` in the shadow root: it cannot
-//! leak into the host page, and host CSS cannot reach in.
+//! The styles live in the shadow root, so they cannot leak into the host page, and host CSS
+//! cannot reach in. They come in two parts: the shell's ([`shell_stylesheet`]: tokens, launcher,
+//! badge, the panel's frame), which `www/embed.js` carries and draws at once on every page, and
+//! the app's ([`stylesheet`]: the panel's insides), injected when the wasm app loads on intent.
 
 /// One public design token.
 #[derive(Clone, Copy, Debug)]
@@ -88,6 +90,7 @@ pub const TOKENS: &[Token] = &[
 ];
 
 /// The resolved private variables for one theme.
+#[cfg(not(target_arch = "wasm32"))]
 fn variables(dark: bool) -> String {
     let mut out = String::new();
     for token in TOKENS {
@@ -104,21 +107,29 @@ fn variables(dark: bool) -> String {
     out
 }
 
-/// The complete stylesheet of the shadow root.
-pub fn stylesheet() -> String {
+/// The shell's stylesheet: the tokens resolved to `--u-…` variables (light, dark, following the
+/// system), the root, the launcher with its badge, and the panel's frame with its header. This is
+/// what `www/embed.js` draws before the app has loaded, so the stylesheet is compiled into
+/// embed.js, not into the wasm: a host test ([`tests::embed_js_carries_the_shell_stylesheet`])
+/// keeps embed.js's copy equal to this.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn shell_stylesheet() -> String {
     let light = variables(false);
     let dark = variables(true);
+    let rules: String = SHELL_RULES.lines().collect();
     format!(
         ":host{{all:initial}}\
          .udesk-root{{{light}color-scheme:light}}\
          .udesk-root[data-theme=dark]{{{dark}color-scheme:dark}}\
          @media (prefers-color-scheme:dark){{.udesk-root[data-theme=auto]{{{dark}color-scheme:dark}}}}\
-         {RULES}"
+         {rules}"
     )
 }
 
-/// The rules; they only read `--u-…` variables.
-const RULES: &str = r#"
+/// The rules of the shell (launcher, badge, panel frame, header); they only read `--u-…`
+/// variables.
+#[cfg(not(target_arch = "wasm32"))]
+const SHELL_RULES: &str = r#"
 .udesk-root{font-family:var(--u-font);font-size:var(--u-font-size);line-height:var(--u-line-height);color:var(--u-text);-webkit-font-smoothing:antialiased;text-align:left;direction:ltr}
 .udesk-root *,.udesk-root *::before,.udesk-root *::after{box-sizing:border-box}
 .udesk-root button,.udesk-root textarea,.udesk-root input{font:inherit;color:inherit}
@@ -128,7 +139,6 @@ const RULES: &str = r#"
 .launcher{position:fixed;bottom:var(--u-offset);right:var(--u-offset);z-index:var(--u-z-index);min-width:var(--u-launcher-size);height:var(--u-launcher-size);padding:0;display:flex;align-items:center;justify-content:center;gap:var(--u-spacing);border:0;border-radius:calc(var(--u-launcher-size)/2);background:var(--u-primary);color:var(--u-on-primary);box-shadow:var(--u-shadow);cursor:pointer;font-weight:600;transition:transform .15s ease}
 .launcher:hover{transform:scale(1.05)}
 .launcher.labelled{padding:0 calc(var(--u-launcher-size)/3.5)}
-.udesk-root[data-position=left] .launcher{right:auto;left:var(--u-offset)}
 .launcher svg{width:26px;height:26px;flex:none}
 .launcher[aria-expanded=true] .i-chat,.launcher[aria-expanded=false] .i-close{display:none}
 .badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:var(--u-danger);color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center;border:2px solid var(--u-bg)}
@@ -139,12 +149,26 @@ const RULES: &str = r#"
 .header{display:flex;align-items:center;gap:calc(var(--u-spacing)*1.25);padding:calc(var(--u-spacing)*1.5);background:var(--u-primary);color:var(--u-on-primary)}
 .header .who{flex:1;min-width:0}
 .header .name{margin:0;font-size:1.05em;font-weight:650;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.header .status{font-size:.85em;opacity:.85}
-.avatar{width:36px;height:36px;flex:none;border-radius:50%;object-fit:cover;background:var(--u-surface);color:var(--u-muted);display:flex;align-items:center;justify-content:center;font-weight:700;overflow:hidden}
-.header .avatar{background:color-mix(in srgb,currentColor 20%,transparent);color:var(--u-on-primary)}
 .icon-button{width:36px;height:36px;flex:none;display:flex;align-items:center;justify-content:center;border:0;border-radius:var(--u-button-radius);background:transparent;color:inherit;cursor:pointer}
 .icon-button:hover{background:color-mix(in srgb,currentColor 16%,transparent)}
 .icon-button svg{width:20px;height:20px}
+@media (max-width:480px){.panel,.udesk-root[data-position=left] .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;border:0}.udesk-root[data-open=true] .launcher{display:none}}
+.loading{flex:1;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:calc(var(--u-spacing)*1.5);padding:calc(var(--u-spacing)*3);color:var(--u-muted);text-align:center}
+.loading button{border:1px solid var(--u-border);background:var(--u-bg);border-radius:var(--u-button-radius);padding:6px 16px;cursor:pointer}
+"#;
+
+/// The app's stylesheet, injected by the app into the shell's shadow root beside the shell's: the
+/// panel's insides. It only reads the `--u-…` variables the shell resolves.
+pub fn stylesheet() -> &'static str {
+    RULES
+}
+
+/// The rules of the panel's insides.
+const RULES: &str = r#"
+.udesk-root[data-position=left] .launcher{right:auto;left:var(--u-offset)}
+.header .status{font-size:.85em;opacity:.85}
+.avatar{width:36px;height:36px;flex:none;border-radius:50%;object-fit:cover;background:var(--u-surface);color:var(--u-muted);display:flex;align-items:center;justify-content:center;font-weight:700;overflow:hidden}
+.header .avatar{background:color-mix(in srgb,currentColor 20%,transparent);color:var(--u-on-primary)}
 .header .action{border:1px solid color-mix(in srgb,currentColor 60%,transparent);background:transparent;color:inherit;border-radius:var(--u-button-radius);padding:4px 10px;font-size:.85em;cursor:pointer;white-space:nowrap}
 .header .action:hover{background:color-mix(in srgb,currentColor 16%,transparent)}
 .banner{display:flex;align-items:center;gap:var(--u-spacing);flex-wrap:wrap;padding:var(--u-spacing) calc(var(--u-spacing)*1.5);background:var(--u-warning-bg);color:var(--u-text);font-size:.9em;border-bottom:1px solid var(--u-border)}
@@ -224,7 +248,7 @@ const RULES: &str = r#"
 .send svg{width:18px;height:18px}
 .lightbox{position:absolute;inset:0;z-index:2;display:flex;align-items:center;justify-content:center;background:rgba(0,0,0,.85);cursor:zoom-out;border:0;padding:16px;width:100%}
 .lightbox img{max-width:100%;max-height:100%;object-fit:contain}
-@media (max-width:480px){.panel,.udesk-root[data-position=left] .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;border:0}.udesk-root[data-open=true] .launcher{display:none}.composer textarea{font-size:16px}}
+@media (max-width:480px){.composer textarea{font-size:16px}}
 "#;
 
 /// The README's token table (Markdown).
@@ -248,13 +272,53 @@ pub fn token_table() -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
+    /// The line of `www/embed.js` that holds the shell's stylesheet.
+    fn embed_js_line() -> String {
+        let css = shell_stylesheet();
+        // embed.js holds it in a single-quoted string on one line.
+        assert!(
+            !css.contains(['\'', '\\', '\n']),
+            "the shell's CSS must fit a '…' string"
+        );
+        format!("  var CSS = '{css}';")
+    }
+
+    #[test]
+    fn embed_js_carries_the_shell_stylesheet() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/www/embed.js");
+        let embed = std::fs::read_to_string(path).unwrap();
+        let expected = embed_js_line();
+        if embed.lines().any(|line| line == expected) {
+            return;
+        }
+        // `UPDATE_EMBED_CSS=1 cargo test -p udesk-widget embed_js` writes the current one in.
+        if std::env::var_os("UPDATE_EMBED_CSS").is_some() {
+            let updated: Vec<String> = embed
+                .lines()
+                .map(|line| {
+                    if line.starts_with("  var CSS = '") {
+                        expected.clone()
+                    } else {
+                        line.to_owned()
+                    }
+                })
+                .collect();
+            std::fs::write(path, updated.join("\n") + "\n").unwrap();
+            return;
+        }
+        panic!(
+            "www/embed.js does not carry the current shell stylesheet; run \
+             `UPDATE_EMBED_CSS=1 cargo test -p udesk-widget embed_js` or make its CSS line read:\n{expected}"
+        );
+    }
+
     #[test]
     fn every_token_resolves_with_a_fallback() {
-        let css = stylesheet();
+        let css = shell_stylesheet();
         for token in TOKENS {
             assert!(
                 css.contains(&format!("--u-{}:var(--udesk-{}, ", token.name, token.name)),
@@ -276,7 +340,7 @@ mod tests {
 
     #[test]
     fn rules_only_use_tokens_that_exist() {
-        let css = stylesheet();
+        let css = shell_stylesheet() + stylesheet();
         let mut rest = css.as_str();
         while let Some(i) = rest.find("var(--u-") {
             let name_start = i + "var(--u-".len();
@@ -295,14 +359,13 @@ mod tests {
 
     #[test]
     fn dark_theme_follows_the_system_unless_forced() {
-        let css = stylesheet();
+        let css = shell_stylesheet();
         assert!(css.contains("@media (prefers-color-scheme:dark){.udesk-root[data-theme=auto]{"));
         assert!(css.contains(".udesk-root[data-theme=dark]{"));
         assert!(css.starts_with(":host{all:initial}"));
     }
 
     #[test]
-    #[cfg(not(target_arch = "wasm32"))]
     fn the_embedding_guide_has_the_current_token_table() {
         let guide = include_str!("../www/EMBEDDING.md");
         assert!(
@@ -313,7 +376,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg(not(target_arch = "wasm32"))]
     fn the_token_table_lists_every_token() {
         let table = token_table();
         assert_eq!(table.lines().count(), TOKENS.len() + 2);

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Prints what a browser downloads for the widget, as a Markdown table the README can quote:
-# embed.js, the JS module and the wasm of a build (the stylesheet is compiled into the wasm),
+# before any interaction (embed.js, which draws the launcher and holds the shell's stylesheet, and
+# manifest.json), and on intent (the app: JS module and wasm, the panel's stylesheet compiled in),
 # each raw, gzipped (-9) and brotli-compressed (-q 11, when `brotli` or Node.js is available),
-# and their total.
+# with both subtotals checked against the budgets (5 KiB and 150 KiB gzipped); exits 1 when one is
+# over.
 #
 #   www/size.sh [DIST] [BASELINE]
 #
@@ -17,7 +19,7 @@ files() {
   [ -f "$manifest" ] || { echo "size: no $manifest; run trunk build first" >&2; exit 1; }
   js=$(sed -n 's/.*"js":"\([^"]*\)".*/\1/p' "$manifest")
   wasm=$(sed -n 's/.*"wasm":"\([^"]*\)".*/\1/p' "$manifest")
-  echo "embed.js $js $wasm"
+  echo "embed.js manifest.json $js $wasm"
 }
 
 gz() { gzip -9c "$1" | wc -c; }
@@ -38,6 +40,7 @@ fi
 kind() {
   case "$1" in
     embed.js) echo embed ;;
+    manifest.json) echo manifest ;;
     *.wasm) echo wasm ;;
     *) echo js ;;
   esac
@@ -49,8 +52,9 @@ base_file() {
   set -- $(files "$baseline")
   case "$k" in
     embed) echo "$baseline/$1" ;;
-    js) echo "$baseline/$2" ;;
-    wasm) echo "$baseline/$3" ;;
+    manifest) echo "$baseline/$2" ;;
+    js) echo "$baseline/$3" ;;
+    wasm) echo "$baseline/$4" ;;
   esac
 }
 
@@ -71,12 +75,14 @@ total_raw=0
 total_gz=0
 total_br=0
 total_base=0
+before_gz=0
 for f in $(files "$dir"); do
   raw=$(wc -c < "$dir/$f")
   g=$(gz "$dir/$f")
   b=$(br "$dir/$f")
   total_raw=$((total_raw + raw))
   total_gz=$((total_gz + g))
+  case "$(kind "$f")" in embed | manifest) before_gz=$((before_gz + g)) ;; esac
   [ "$b" = - ] || total_br=$((total_br + b))
   if [ -n "$baseline" ]; then
     old=$(gz "$(base_file "$f")")
@@ -92,3 +98,13 @@ if [ -n "$baseline" ]; then
 else
   echo "| **total** | $total_raw | **$total_gz** | $total_br |"
 fi
+app_gz=$((total_gz - before_gz))
+echo
+status=0
+budget() { # what, gzipped bytes, budget in bytes
+  if [ "$2" -le "$3" ]; then verdict="within"; else verdict="OVER"; status=1; fi
+  echo "$1: $2 B gzipped, budget $3 B: $verdict ($(ratio "$2" "$3") of the budget)"
+}
+budget "before interaction (embed.js + manifest.json)" "$before_gz" $((5 * 1024))
+budget "the app on intent (JS module + wasm)" "$app_gz" $((150 * 1024))
+exit $status

@@ -1,19 +1,15 @@
 #!/bin/sh
 # Trunk post_build hook: writes manifest.json next to embed.js, naming the hashed JS module and
-# wasm of this build, so the stable embed.js URL can load a cache-busted bundle; and compacts the
-# copied embed.js (every page loads it: its header comment, indentation, blank lines and
-# whole-line // comments are a third of its gzipped bytes).
+# wasm of this build, so the stable embed.js URL can load a cache-busted bundle; and minifies the
+# copied embed.js with terser (every page view pays for embed.js: minified, it is about half its
+# gzipped size). terser comes from www/package.json (`npm ci` in www/, done by scripts/setup).
 set -eu
 dir="${TRUNK_STAGING_DIR:?this script is run by trunk as a post_build hook}"
+terser="${TRUNK_SOURCE_DIR:-$(dirname "$0")/..}/www/node_modules/.bin/terser"
+[ -x "$terser" ] || { echo "write-manifest: no $terser; run scripts/setup (npm ci in www/)" >&2; exit 1; }
 cd "$dir"
-awk '
-  /^\/\*!/ { header = 1 }
-  header { if ($0 ~ /\*\//) header = 0; next }
-  { sub(/^[ \t]+/, "") }
-  /^\/\// || $0 == "" { next }
-  { print }
-' embed.js > embed.js.compact
-mv embed.js.compact embed.js
+"$terser" embed.js --compress passes=2 --mangle --comments false --output embed.js.min
+mv embed.js.min embed.js
 js=""
 wasm=""
 for f in *.js; do

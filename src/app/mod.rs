@@ -135,8 +135,6 @@ pub struct Chat {
     pub lightbox: RwSignal<Option<(String, String)>>,
     /// Text of the live region.
     pub announcement: RwSignal<String>,
-    /// The launcher, which gets the focus back when the panel closes.
-    pub launcher: NodeRef<leptos::html::Button>,
     /// The page is in view (not a background tab): with the panel open, the visitor sees the
     /// transcript.
     visible: RwSignal<bool>,
@@ -167,7 +165,6 @@ impl Chat {
             error: RwSignal::new(None),
             lightbox: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
-            launcher: NodeRef::new(),
             visible: RwSignal::new(!browser::page_hidden()),
             inner: StoredValue::new_local(Inner {
                 config,

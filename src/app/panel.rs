@@ -34,10 +34,8 @@ impl Chat {
         }
         self.open.set(false);
         self.lightbox.set(None);
+        // embed.js gives the focus back to its launcher.
         self.emit("close", Object::new().value());
-        if let Some(launcher) = self.launcher.get_untracked() {
-            let _ = launcher.focus();
-        }
     }
 
     pub fn toggle(self) {

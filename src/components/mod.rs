@@ -1,8 +1,7 @@
 //! The widget's user interface: Leptos components, each given the [`Chat`] handle as a plain prop
 //! (with the phrases of the current language, `t`).
 //!
-//! - [`Widget`]: the stylesheet and the root, which holds the launcher and, while open, the panel.
-//! - [`launcher`]: the round button with the unread badge.
+//! - [`Widget`]: the app's stylesheet and, while open, the panel (the launcher is embed.js's).
 //! - [`panel`]: the chat panel, its banners (connection, queue, nobody online, errors), the image
 //!   viewer and the live region.
 //! - [`header`]: who the visitor talks to, "talk to a person", "rate", close.
@@ -15,7 +14,6 @@
 
 mod composer;
 mod header;
-mod launcher;
 mod messages;
 mod panel;
 mod robot;
@@ -27,33 +25,20 @@ use leptos::prelude::*;
 use crate::app::Chat;
 use crate::i18n::Locale;
 
-/// The whole widget inside the shadow root, in one language.
+/// The app inside the shell's root, in one language: its stylesheet and, while open, the panel.
+/// (The root, with the launcher, is embed.js's; it follows the app's `open`, `close` and
+/// `unread` events.)
 #[component]
 pub fn Widget(chat: Chat, locale: Locale) -> impl IntoView {
     let t = locale.texts();
-    let config = chat.config();
-    let position = match config.position {
-        crate::config::Position::Left => "left",
-        crate::config::Position::Right => "right",
-    };
     view! {
         <style>{crate::theme::stylesheet()}</style>
-        <div
-            class="udesk-root"
-            data-testid="udesk-root"
-            data-theme=config.theme.as_attr()
-            data-position=position
-            data-open=move || if chat.open.get() { "true" } else { "false" }
-            lang=locale.tag()
-        >
-            <launcher::Launcher chat t/>
-            // The panel exists while the chat is open: a keyed list of at most one panel, built
-            // when the chat opens and dropped when it closes, never patched in place (a plain
-            // conditional would compile code to patch the whole panel too).
-            <For each=move || chat.open.get().then_some(()) key=|_| () let:_open>
-                <panel::Panel chat t/>
-            </For>
-        </div>
+        // The panel exists while the chat is open: a keyed list of at most one panel, built
+        // when the chat opens and dropped when it closes, never patched in place (a plain
+        // conditional would compile code to patch the whole panel too).
+        <For each=move || chat.open.get().then_some(()) key=|_| () let:_open>
+            <panel::Panel chat t/>
+        </For>
     }
 }
 
@@ -88,14 +73,6 @@ pub fn Avatar(url: Option<String>, name: String) -> impl IntoView {
 /// Inline icons (stroke = currentColor), so no icon font or extra request is needed.
 pub mod icons {
     use leptos::prelude::*;
-
-    pub fn chat() -> impl IntoView {
-        view! {
-            <svg class="i-chat" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
-                <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/>
-            </svg>
-        }
-    }
 
     pub fn close() -> impl IntoView {
         view! {

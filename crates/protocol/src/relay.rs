@@ -7,6 +7,14 @@
 //!
 //! Every failure is an [`ErrorBody`] with a stable [`error_code`] and a human message.
 //!
+//! `POST /v1/uploads` (multipart/form-data, one part named `file`) stores a visitor's file and
+//! answers an [`UploadResponse`]; its `url` then goes in `data.content` of an `image`, `audio`,
+//! `video` or `file` message to `POST /v1/messages`:
+//! ```json
+//! {"url": "https://relay.example/media/3f9c…e1.png", "type": "image",
+//!  "filename": "screenshot.png", "filesize": "182.4K", "content_type": "image/png"}
+//! ```
+//!
 //! `GET /v1/events?token=…&last_event_id=…` is a server-sent event stream:
 //! ```text
 //! retry: 3000
@@ -76,6 +84,9 @@ pub mod error_code {
     pub const NOT_FOUND: &str = "not_found";
     /// Too many calls; wait and retry.
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// The request body did not arrive within the relay's body deadline, or an upload stalled
+    /// (HTTP 408).
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
     /// Udesk answered with a non-1000 code; see `udesk_code`.
     pub const UDESK_ERROR: &str = "udesk_error";
     /// Udesk could not be reached or answered garbage (HTTP 502).
@@ -84,8 +95,60 @@ pub mod error_code {
     pub const UPSTREAM_TIMEOUT: &str = "upstream_timeout";
     /// Origin not allowed.
     pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
+    /// An upload of a kind the relay refuses (HTTP 415); `message` says why.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
     /// A fault of the relay itself; details are in its log.
     pub const INTERNAL: &str = "internal";
+}
+
+/// The message kind an uploaded file is sent as: the `type` of its send-message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Image,
+    Audio,
+    Video,
+    File,
+}
+
+impl MediaKind {
+    /// The wire name, which is also the send-message `type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Audio => "audio",
+            MediaKind::Video => "video",
+            MediaKind::File => "file",
+        }
+    }
+
+    /// The kind of a send-message `type`, when it is one that carries a media URL.
+    pub fn from_message_type(kind: &str) -> Option<MediaKind> {
+        match kind {
+            "image" => Some(MediaKind::Image),
+            "audio" => Some(MediaKind::Audio),
+            "video" => Some(MediaKind::Video),
+            "file" => Some(MediaKind::File),
+            _ => None,
+        }
+    }
+}
+
+/// The answer of `POST /v1/uploads` (HTTP 201).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UploadResponse {
+    /// The file's absolute URL on the relay (`<public url>/media/<id>.<ext>`): `data.content` of
+    /// the message that sends it.
+    pub url: String,
+    /// What the relay recognised from the bytes: the `type` to send it as.
+    #[serde(rename = "type")]
+    pub kind: MediaKind,
+    /// The name the browser gave, cleaned (no path, no control characters, at most 255 bytes).
+    pub filename: String,
+    /// The stored size in Udesk's style (`"4.3M"`), for `data.filesize`.
+    pub filesize: String,
+    /// The type the relay serves it with (sniffed, never the declared one).
+    pub content_type: String,
 }
 
 /// The SSE `event:` names.
@@ -123,4 +186,11 @@ pub struct RelayConfig {
     /// The agent console, when the simulator is embedded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_url: Option<String>,
+    /// The largest picture `POST /v1/uploads` takes, in bytes (so the widget can refuse a larger
+    /// one before sending a byte). Absent from relays without uploads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_image_bytes: Option<u64>,
+    /// The largest audio, video or other file it takes, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_bytes: Option<u64>,
 }

@@ -181,6 +181,11 @@ fn malformed_contents_are_refused_by_both() {
         json!({"type": "close", "data": {"auto": true, "atuo": false}}),
         json!({"type": "close", "data": {"survey_options": {"options": [{"id": 1}]}}}),
         json!({"type": "video", "data": {"content": "u", "duration": "long"}}),
+        // Found by tests/properties.rs: the reader took negative and infinite durations.
+        json!({"type": "video", "data": {"content": "u", "duration": -3}}),
+        json!({"type": "video", "data": {"content": "u", "duration": "-0.5"}}),
+        json!({"type": "video", "data": {"content": "u", "duration": "inf"}}),
+        json!({"type": "video", "data": {"content": "u", "duration": "NaN"}}),
         json!({"type": "message", "data": {"answer": "x", "third_url": 5}}),
         json!({"type": "message", "data": {"answer": "x", "third_url": {"url": 5}}}),
         json!({"type": "message", "data": {"question_id": "12", "answer": "x"}}),
@@ -293,6 +298,22 @@ fn relay_answers_read_as_the_protocol_does() {
     both_refuse(
         wire::visitor_response,
         json!({"customer_token": "c", "token": 5, "expires_at": 1}),
+    );
+
+    let upload = json!({"url": "http://r/media/ab.png", "type": "image", "filename": "a.png",
+        "filesize": "4.3M", "content_type": "image/png"});
+    agree(wire::upload_response, upload.clone());
+    for kind in ["audio", "video", "file"] {
+        let mut other = upload.clone();
+        other["type"] = json!(kind);
+        agree(wire::upload_response, other);
+    }
+    let mut unknown = upload.clone();
+    unknown["type"] = json!("sticker");
+    both_refuse(wire::upload_response, unknown);
+    both_refuse(
+        wire::upload_response,
+        json!({"url": "http://r/media/ab.png", "type": "image"}),
     );
 
     agree(

@@ -8,6 +8,8 @@
 use crate::error::AppError;
 use crate::identity::Identity;
 use crate::limits::{ip_key, RateLimiter};
+use crate::media::kind::human_size;
+use crate::media::UrlError;
 use crate::state::{
     bearer, now_secs, parse_json, ApiJson, AppState, ClientIp, Visitor, API_BODY_LIMIT,
     MESSAGE_ID_HEADER,
@@ -21,9 +23,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use udesk_protocol::code::CodeResponse;
+use udesk_protocol::content::Content;
 use udesk_protocol::customer::{CreateCustomerRequest, CustomerFields};
 use udesk_protocol::message::SendMessageRequest;
-use udesk_protocol::relay::{RelayConfig, VisitorRequest, VisitorResponse};
+use udesk_protocol::relay::{MediaKind, RelayConfig, VisitorRequest, VisitorResponse};
 use udesk_protocol::robot::RobotEvaluationRequest;
 use udesk_protocol::session::{CreateSessionRequest, CreateSessionResponse};
 use udesk_protocol::status::QueueStatusResponse;
@@ -35,21 +38,33 @@ use udesk_protocol::Code;
 const SEND_DEDUPE_WINDOW_MS: u64 = 24 * 3600 * 1000;
 
 /// Takes one call from `key`'s budget in `limiter`, counting a refusal in `refused`.
-fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
-    limiter.check(key).map_err(|retry_after| {
+async fn take(limiter: &RateLimiter, key: &str, refused: &AtomicU64) -> Result<(), AppError> {
+    limiter.check(key).await.map_err(|retry_after| {
         refused.fetch_add(1, Relaxed);
         AppError::RateLimited { retry_after }
     })
 }
 
 impl AppState {
-    /// Takes one send from the visitor's budget.
-    fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
+    /// Takes one send from the visitor's budget, then one upstream call from its IP's.
+    async fn spend(&self, visitor: &Visitor) -> Result<(), AppError> {
         take(
             &self.limiter,
             &visitor.customer_token,
             &self.metrics.rate_limited,
         )
+        .await?;
+        self.spend_upstream_from_ip(visitor).await
+    }
+
+    /// Takes one upstream call from the budget of the visitor's client IP.
+    async fn spend_upstream_from_ip(&self, visitor: &Visitor) -> Result<(), AppError> {
+        take(
+            &self.upstream_ip_limiter,
+            &visitor.ip_key,
+            &self.metrics.ip_upstream_rate_limited,
+        )
+        .await
     }
 
     async fn check_session(&self, customer_token: &str, session: u64) -> Result<(), AppError> {
@@ -94,7 +109,8 @@ pub async fn visitor(
         &state.visitor_limiter,
         &ip_key(ip),
         &state.metrics.visitor_rate_limited,
-    )?;
+    )
+    .await?;
     let body = body.map_err(|r| AppError::from_body_rejection(r, API_BODY_LIMIT))?;
     let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorRequest::default()
@@ -104,7 +120,8 @@ pub async fn visitor(
     let name = optional_text(request.name, "name", 128)?;
     let email = optional_text(request.email, "email", 254)?;
     let now = now_secs();
-    let customer_token = if let Some(user_id) = request.user_id {
+    // Renewals keep the first issue time, so that a token chain ends at the maximum lifetime.
+    let (customer_token, issued_at) = if let Some(user_id) = request.user_id {
         if user_id.is_empty() || user_id.len() > 256 {
             return Err(AppError::BadRequest(
                 "user_id: must be 1 to 256 bytes".into(),
@@ -118,14 +135,15 @@ pub async fn visitor(
                 "signature: does not match user_id under this relay's identity secret".into(),
             ));
         }
-        state.identity.customer_token_for_user(&user_id)
+        (user_customer_token(&state, &user_id).await?, now)
     } else if let Some(token) = bearer(&headers) {
-        state
+        let claims = state
             .identity
             .verify_for_renewal(token, now)
-            .map_err(|e| AppError::Unauthorized(e.message().into()))?
+            .map_err(|e| AppError::Unauthorized(e.message().into()))?;
+        (claims.customer_token, claims.issued_at)
     } else {
-        Identity::anonymous_customer_token()
+        (Identity::anonymous_customer_token(), now)
     };
     if name.is_some() || email.is_some() {
         let profile = CustomerProfile {
@@ -136,12 +154,31 @@ pub async fn visitor(
         };
         state.store.run(move |s| s.save_customer(&profile)).await?;
     }
-    let (token, expires_at) = state.identity.issue(&customer_token, now);
+    let (token, expires_at) = state
+        .identity
+        .issue_renewal(&customer_token, issued_at, now);
     Ok(Json(VisitorResponse {
         customer_token,
         token,
         expires_at,
     }))
+}
+
+/// The customer_token of a signed user: the one of the old derivation when the store already
+/// knows that customer (so an existing user stays the same Udesk customer, with its history),
+/// else the current one (see [`crate::identity`]).
+async fn user_customer_token(state: &AppState, user_id: &str) -> Result<String, AppError> {
+    let legacy = state.identity.legacy_customer_token_for_user(user_id);
+    let known = legacy.clone();
+    if state
+        .store
+        .run(move |s| s.customer(&known))
+        .await?
+        .is_some()
+    {
+        return Ok(legacy);
+    }
+    Ok(state.identity.customer_token_for_user(user_id))
 }
 
 /// Creates the Udesk customer for this customer_token the first time it is needed, with the
@@ -199,7 +236,7 @@ pub async fn create_session(
     visitor: Visitor,
     ApiJson(mut request): ApiJson<CreateSessionRequest>,
 ) -> Result<Json<CreateSessionResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     ensure_customer(&state, &visitor.customer_token).await?;
     request.customer_token = visitor.customer_token.clone();
     let answer = state.udesk.create_session(&request).await?;
@@ -224,6 +261,62 @@ fn valid_message_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// An image, audio, video or file send must carry the URL of a file this visitor uploaded to
+/// this relay, sent as the kind the relay recognised: otherwise a visitor could make the agent
+/// open any URL, or show an HTML download as a picture. Its `filename` and `filesize` are set
+/// from the relay's record for audio, video and files (the widget's are ignored), and left out
+/// for pictures, as in the spec.
+async fn own_media_only(
+    state: &AppState,
+    customer_token: &str,
+    content: &mut Content,
+) -> Result<(), AppError> {
+    let (kind, data) = match content {
+        Content::Image(d) => (MediaKind::Image, d),
+        Content::Audio(d) => (MediaKind::Audio, d),
+        Content::Video(d) => (MediaKind::Video, d),
+        Content::File(d) => (MediaKind::File, d),
+        _ => return Ok(()),
+    };
+    let record = match state.uploads.record_of_url(data.content.trim()).await {
+        Ok(Some(record)) => record,
+        Ok(None) => {
+            return Err(AppError::BadRequest(
+                "data.content: no such uploaded file (it may have expired); upload it again".into(),
+            ))
+        }
+        Err(UrlError::NotOurs) => {
+            return Err(AppError::BadRequest(format!(
+                "data.content: must be the url of a file uploaded with POST /v1/uploads \
+                 ({}/media/…)",
+                state.uploads.public_url
+            )))
+        }
+        Err(UrlError::Store(err)) => return Err(err.into()),
+    };
+    if record.customer_token != customer_token {
+        return Err(AppError::Forbidden(
+            "data.content: a file another visitor uploaded".into(),
+        ));
+    }
+    if record.kind != kind {
+        return Err(AppError::BadRequest(format!(
+            "type: the relay recognised this upload as `{}`; send it with that type",
+            record.kind.as_str()
+        )));
+    }
+    data.content = state.uploads.url(&record);
+    // The seed spec gives an image only its URL; audio, video (and files) their name and size.
+    if kind == MediaKind::Image {
+        data.filename = None;
+        data.filesize = None;
+    } else {
+        data.filename = Some(record.filename.clone());
+        data.filesize = Some(human_size(record.size));
+    }
+    Ok(())
+}
+
 /// `POST /v1/messages`: sends to the robot (no im_sub_session_id) or to this visitor's agent
 /// session. The message_id is the idempotency key: a repeat within a day answers the first
 /// send's result without sending again.
@@ -245,8 +338,12 @@ pub async fn send_message(
     if let Some(session) = request.im_sub_session_id {
         state.check_session(&ct, session).await?;
     }
+    own_media_only(&state, &ct, &mut request.content).await?;
     request.customer_token = ct.clone();
     request.message_id = Some(message_id.clone());
+    if let Content::Text(text) = &mut request.content {
+        text.content = crate::sanitize::without_controls(&text.content);
+    }
 
     let _one_at_a_time = state.send_locks.lock(format!("{ct}\n{message_id}")).await;
     let (key, id) = (ct.clone(), message_id.clone());
@@ -258,7 +355,7 @@ pub async fn send_message(
     let answer = match earlier.and_then(|json| serde_json::from_str::<CodeResponse>(&json).ok()) {
         Some(answer) => answer,
         None => {
-            state.spend(&visitor)?;
+            state.spend(&visitor).await?;
             let answer = state.udesk.send_message(&request).await?;
             if !answer.code.is_success() {
                 return Err(AppError::udesk(answer.code, answer.message));
@@ -288,7 +385,7 @@ pub async fn rate_robot_answer(
     visitor: Visitor,
     ApiJson(mut request): ApiJson<RobotEvaluationRequest>,
 ) -> Result<Json<CodeResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     let (ct, id) = (visitor.customer_token.clone(), request.message_id.clone());
     if !state.store.run(move |s| s.knows_message(&ct, &id)).await? {
         return Err(AppError::Forbidden(format!(
@@ -307,7 +404,7 @@ pub async fn submit_survey(
     visitor: Visitor,
     ApiJson(request): ApiJson<SurveyRequest>,
 ) -> Result<Json<CodeResponse>, AppError> {
-    state.spend(&visitor)?;
+    state.spend(&visitor).await?;
     if let Some(remark) = &request.remark {
         if remark.chars().count() > 1000 {
             return Err(AppError::BadRequest(
@@ -330,7 +427,8 @@ fn code_answer(answer: CodeResponse) -> Result<Json<CodeResponse>, AppError> {
     }
 }
 
-/// `GET /v1/queue_status`, limited per visitor (each poll is a call on Udesk's quota).
+/// `GET /v1/queue_status`, limited per visitor and per client IP (each poll is a call on
+/// Udesk's quota).
 pub async fn queue_status(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -339,7 +437,9 @@ pub async fn queue_status(
         &state.poll_limiter,
         &visitor.customer_token,
         &state.metrics.poll_rate_limited,
-    )?;
+    )
+    .await?;
+    state.spend_upstream_from_ip(&visitor).await?;
     let answer = state.udesk.queue_status(&visitor.customer_token).await?;
     if answer.code.is_success() {
         Ok(Json(answer))

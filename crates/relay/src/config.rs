@@ -3,6 +3,7 @@
 //! Every flag has a default that makes `udesk-relay` with no flags a working demo: it embeds the
 //! simulator, keeps a SQLite file under `./data` and generates the secrets it was not given.
 
+use crate::media::MediaStoreSpec;
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -140,7 +141,8 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_IDENTITY_SECRET", hide_env_values = true)]
     pub identity_secret: Option<String>,
 
-    /// Key of the visitors' bearer tokens. Derived from the identity secret when absent.
+    /// Secret of the visitors' bearer tokens (their key is derived from it with HKDF). When
+    /// absent the key is derived from the identity secret. Changing it revokes every token.
     #[arg(long, env = "UDESK_RELAY_TOKEN_SECRET", hide_env_values = true)]
     pub token_secret: Option<String>,
 
@@ -153,6 +155,14 @@ pub struct Config {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// The relay's public base URL, as browsers and Udesk's agents reach it (e.g.
+    /// `https://chat.example.com`): its origin is the relay's own for the same-origin check
+    /// (without it, only an IP address or `localhost` in `Host` counts as the relay's own
+    /// origin: DNS rebinding), and uploaded files' URLs start with it (without it, `http://` and
+    /// the listening address).
+    #[arg(long, env = "UDESK_RELAY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Events older than this many days are dropped.
     #[arg(long, env = "UDESK_RELAY_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u64,
@@ -161,17 +171,29 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_RETENTION_COUNT", default_value_t = 1000)]
     pub retention_count: u64,
 
-    /// The built widget (`trunk build` output): served at `/widget/`, its demo.html at `/`.
+    /// The built widget (`trunk build` output): served at `/widget/`, its demo.html at `/`
+    /// (with the embedded simulator or `--demo-page`).
     #[arg(long, env = "UDESK_RELAY_WIDGET_DIR", default_value = "dist")]
     pub widget_dir: PathBuf,
 
-    /// Lifetime of a visitor's bearer token, in seconds.
+    /// Serve the demo shop page at `/` with a real Udesk upstream too (it always is with the
+    /// embedded simulator). A production relay needs no page of its own.
+    #[arg(long, env = "UDESK_RELAY_DEMO_PAGE")]
+    pub demo_page: bool,
+
+    /// Lifetime of a visitor's bearer token, in seconds (at most 30 days).
     #[arg(long, env = "UDESK_RELAY_TOKEN_TTL", default_value_t = 24 * 3600)]
     pub token_ttl: u64,
 
     /// How long after expiry a token may still be renewed (keeping its customer), in seconds.
     #[arg(long, env = "UDESK_RELAY_RENEW_GRACE", default_value_t = 30 * 24 * 3600)]
     pub renew_grace: u64,
+
+    /// How long after its first issue a token may still be renewed, in seconds: renewals keep
+    /// the first issue time, so a stolen token dies at the latest this long after it was first
+    /// issued (anonymous visitors then start a new conversation; signed users sign in again).
+    #[arg(long, env = "UDESK_RELAY_TOKEN_MAX_LIFETIME", default_value_t = 90 * 24 * 3600)]
+    pub token_max_lifetime: u64,
 
     /// Sends (messages, sessions, surveys, ratings) per visitor per minute, sustained (0 = off).
     #[arg(long, env = "UDESK_RELAY_SEND_RATE", default_value_t = 30)]
@@ -189,10 +211,27 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_VISITOR_BURST", default_value_t = 120)]
     pub visitor_burst: u32,
 
-    /// Take the client IP from the first `X-Forwarded-For` entry (only behind a proxy that
-    /// sets it; otherwise clients could pick their own IP).
+    /// Calls that reach Udesk (sends, sessions, surveys, ratings, queue polls) per client IP
+    /// per minute, sustained, over all its visitors (0 = off). Anonymous visitors are free to
+    /// make, Udesk's API quota is not.
+    #[arg(long, env = "UDESK_RELAY_UPSTREAM_RATE_PER_IP", default_value_t = 120)]
+    pub upstream_rate_per_ip: u32,
+
+    /// Upstream calls one client IP may make in a burst above the sustained rate.
+    #[arg(long, env = "UDESK_RELAY_UPSTREAM_BURST_PER_IP", default_value_t = 60)]
+    pub upstream_burst_per_ip: u32,
+
+    /// Behind one proxy that appends the client's address to `X-Forwarded-For`: take the client
+    /// IP from its last entry (the same as `--trusted-proxies 1`). Set it only behind such a
+    /// proxy, otherwise clients pick their own IP.
     #[arg(long, env = "UDESK_RELAY_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// How many proxies in front of the relay each append to `X-Forwarded-For`: the client IP
+    /// is the entry this many places from the right (entries further left come from the
+    /// client and are ignored). 0 = the TCP peer.
+    #[arg(long, env = "UDESK_RELAY_TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: usize,
 
     /// Open event streams the relay serves at once; more are ended at once so browsers retry.
     #[arg(long, env = "UDESK_RELAY_MAX_STREAMS", default_value_t = 10_000)]
@@ -207,10 +246,62 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_KEEP_ALIVE_SECS", default_value_t = 15)]
     pub keep_alive_secs: u64,
 
-    /// Milliseconds a client may take to send a request's head; slower connections are closed
-    /// (slow-loris protection).
+    /// Milliseconds a client may take to send a request's head, counted for the first request
+    /// from the connection's accept (whatever its protocol); slower connections are closed
+    /// (slow-loris and silent-socket protection).
     #[arg(long, env = "UDESK_RELAY_HEADER_TIMEOUT_MS", default_value_t = 30_000)]
     pub header_timeout_ms: u64,
+
+    /// Where uploaded files are kept: `dir:PATH` (or a plain path), or an S3-compatible bucket
+    /// `s3://BUCKET?endpoint=https://…&region=…` with credentials in AWS_ACCESS_KEY_ID /
+    /// AWS_SECRET_ACCESS_KEY. Default: `<data-dir>/media`.
+    #[arg(long, env = "UDESK_RELAY_MEDIA_STORE")]
+    pub media_store: Option<MediaStoreSpec>,
+
+    /// Largest picture a visitor may upload, in bytes.
+    #[arg(long, env = "UDESK_RELAY_UPLOAD_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub upload_max_image_bytes: u64,
+
+    /// Largest audio, video or other file a visitor may upload, in bytes.
+    #[arg(long, env = "UDESK_RELAY_UPLOAD_MAX_FILE_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub upload_max_file_bytes: u64,
+
+    /// Uploads per visitor per minute, sustained (0 = off).
+    #[arg(long, env = "UDESK_RELAY_UPLOAD_RATE", default_value_t = 10)]
+    pub upload_rate_per_minute: u32,
+
+    /// Uploads a visitor may make in a burst above the sustained rate.
+    #[arg(long, env = "UDESK_RELAY_UPLOAD_BURST", default_value_t = 10)]
+    pub upload_burst: u32,
+
+    /// An upload that sends nothing for this many milliseconds is dropped (408) and its partial
+    /// file removed.
+    #[arg(
+        long,
+        env = "UDESK_RELAY_UPLOAD_IDLE_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
+    pub upload_idle_timeout_ms: u64,
+
+    /// Milliseconds a request body may take to arrive completely (from the end of its head);
+    /// a late one is answered 408 and its connection closed.
+    #[arg(long, env = "UDESK_RELAY_BODY_TIMEOUT_MS", default_value_t = 20_000)]
+    pub body_timeout_ms: u64,
+
+    /// Milliseconds a connection may stay open with no request in flight (keep-alive between
+    /// requests); then it is closed. A request waiting for Udesk or an open event stream is in
+    /// flight, so this never cuts one.
+    #[arg(long, env = "UDESK_RELAY_IDLE_TIMEOUT_MS", default_value_t = 120_000)]
+    pub idle_timeout_ms: u64,
+
+    /// Connections one client IP (IPv6: one /64; the TCP peer, so behind a proxy the proxy)
+    /// may hold open at once; more are closed at once (0 = no limit).
+    #[arg(
+        long,
+        env = "UDESK_RELAY_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256
+    )]
+    pub max_connections_per_ip: usize,
 
     /// Embedded simulator: webhook body shape, `messages` (today's list) or `message` (the
     /// seed's single message). Default: messages.
@@ -263,8 +354,37 @@ impl Config {
         sim_config
     }
 
+    /// The media store to open.
+    pub fn media_store_spec(&self) -> MediaStoreSpec {
+        self.media_store
+            .clone()
+            .unwrap_or_else(|| MediaStoreSpec::Dir(self.data_dir.join("media")))
+    }
+
     pub fn upstream_timeout(&self) -> Duration {
         Duration::from_millis(self.upstream_timeout_ms.max(1))
+    }
+
+    /// How many `X-Forwarded-For` entries from the right are trusted proxies' appends.
+    pub fn trusted_proxies(&self) -> usize {
+        if self.trusted_proxies == 0 && self.trust_forwarded_for {
+            1
+        } else {
+            self.trusted_proxies
+        }
+    }
+
+    /// The deadlines of a connection's phases (see [`crate::accept`]).
+    pub fn deadlines(&self) -> crate::accept::Deadlines {
+        crate::accept::Deadlines {
+            header: Duration::from_millis(self.header_timeout_ms.max(1)),
+            idle: Duration::from_millis(self.idle_timeout_ms.max(1)),
+            max_connections_per_ip: self.max_connections_per_ip,
+        }
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms.max(1))
     }
 
     /// The robot-rating path for the configured style.
@@ -274,6 +394,21 @@ impl Config {
             None => format!("{}/robot/evaluations", im_prefix(self.api_style)),
         }
     }
+}
+
+/// The base of uploaded files' URLs from `--public-url`: an http(s) URL, optionally with a path
+/// prefix; no query, fragment or credentials. Kept without a trailing slash.
+pub fn media_base_url(s: &str) -> Result<String, String> {
+    let url = url::Url::parse(s).map_err(|e| format!("`{s}`: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "`{s}`: expected an http(s) URL such as https://chat.shop.example"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!("`{s}`: no query, fragment or credentials, please"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Where the IM endpoints live for a style.
@@ -357,5 +492,30 @@ mod tests {
             Ok(StoreSpec::Redis("redis://127.0.0.1:6379/2".into()))
         );
         assert!("postgres://x".parse::<StoreSpec>().is_err());
+    }
+
+    #[test]
+    fn upload_flags_parse() {
+        let c = Config::defaults();
+        assert_eq!(c.public_url, None);
+        assert_eq!(
+            c.media_store_spec(),
+            MediaStoreSpec::Dir("data/media".into())
+        );
+        assert_eq!(c.upload_max_image_bytes, 10 * 1024 * 1024);
+        assert_eq!(c.upload_max_file_bytes, 20 * 1024 * 1024);
+        let c = Config::parse_from([
+            "udesk-relay",
+            "--media-store",
+            "s3://uploads?endpoint=http://127.0.0.1:9000",
+        ]);
+        assert!(matches!(c.media_store_spec(), MediaStoreSpec::S3(_)));
+        assert_eq!(
+            media_base_url("https://chat.shop.example/relay/").as_deref(),
+            Ok("https://chat.shop.example/relay")
+        );
+        for bad in ["ftp://x", "chat.example", "https://x/?a=1", "https://u:p@x"] {
+            assert!(media_base_url(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -21,6 +21,17 @@ pub enum AppError {
     PayloadTooLarge {
         limit: usize,
     },
+    /// An uploaded file over its kind's limit (`what`: "pictures", "files", "uploads").
+    UploadTooLarge {
+        what: &'static str,
+        limit: u64,
+    },
+    /// An upload of a kind the relay does not take; the reason is for the visitor.
+    UnsupportedMediaType(String),
+    /// An upload that stopped sending (or took too long) before it was complete.
+    UploadTimeout,
+    /// The body did not arrive within `--body-timeout-ms`.
+    BodyTimeout,
     /// No token, a forged or expired one, a wrong user signature or a wrong webhook secret.
     Unauthorized(String),
     /// The token is valid, but the thing belongs to someone else.
@@ -61,7 +72,11 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge { .. } | AppError::UploadTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UploadTimeout | AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -82,6 +97,27 @@ impl AppError {
             AppError::PayloadTooLarge { limit } => (
                 error_code::PAYLOAD_TOO_LARGE,
                 format!("the body is larger than {limit} bytes"),
+                None,
+            ),
+            AppError::UploadTooLarge { what, limit } => (
+                error_code::PAYLOAD_TOO_LARGE,
+                format!(
+                    "{what} may be at most {} ({limit} bytes)",
+                    crate::media::kind::human_size(*limit)
+                ),
+                None,
+            ),
+            AppError::UnsupportedMediaType(reason) => {
+                (error_code::UNSUPPORTED_MEDIA_TYPE, reason.clone(), None)
+            }
+            AppError::UploadTimeout => (
+                error_code::REQUEST_TIMEOUT,
+                "the upload stalled or took too long; nothing was stored, send it again".into(),
+                None,
+            ),
+            AppError::BodyTimeout => (
+                error_code::REQUEST_TIMEOUT,
+                "the body did not arrive in time".to_owned(),
                 None,
             ),
             AppError::Unauthorized(m) => (error_code::UNAUTHORIZED, m.clone(), None),
@@ -142,6 +178,8 @@ impl AppError {
     pub fn from_body_rejection(rejection: BytesRejection, limit: usize) -> AppError {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge { limit }
+        } else if crate::accept::is_body_timeout(&rejection) {
+            AppError::BodyTimeout
         } else {
             AppError::BadRequest(format!(
                 "could not read the body: {}",

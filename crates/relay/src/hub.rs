@@ -37,13 +37,6 @@ impl Hub {
             .subscribe()
     }
 
-    /// How many of `customer_token`'s streams are subscribed on this relay.
-    pub fn streams_of(&self, customer_token: &str) -> usize {
-        self.channels()
-            .get(customer_token)
-            .map_or(0, broadcast::Sender::receiver_count)
-    }
-
     /// Hands stored events to their customer's open streams, if any.
     pub fn publish(&self, events: Vec<StoredEvent>) {
         let mut channels = self.channels();

@@ -8,6 +8,7 @@
 //! # Layout
 //! - [`config`]: flags and environment variables.
 //! - [`secrets`]: secrets not given as flags, kept in `<data-dir>/secrets.json`.
+//! - [`private_fs`]: the data directory (0700) and store files (0600) only the relay reads.
 //! - [`server`]: [`start`] and [`RunningRelay`]: secrets, store, upstream or embedded simulator,
 //!   HTTP server, upkeep, graceful shutdown.
 //! - [`accept`]: the accept loop (axum::serve plus a header-read timeout against slow clients).
@@ -26,6 +27,8 @@
 //! - [`sanitize`]: the HTML allowlist and URL rules applied to every reply.
 //! - [`limits`]: rate limits (per visitor, per client IP), the per-IP cap on open streams, and
 //!   per-message send locks.
+//! - [`media`]: visitor uploads (`POST /v1/uploads`, `GET /media/{id}`): recognising files
+//!   from their bytes, removing EXIF, the media store (disk or S3-compatible) and its retention.
 //! - [`metrics`]: Prometheus counters.
 //! - [`web`]: static widget files, demo page, CORS, origin check, health.
 //! - [`error`]: [`AppError`], the one error type, and its JSON answers.
@@ -39,10 +42,13 @@ pub mod fanout;
 pub mod hub;
 pub mod identity;
 pub mod limits;
+pub mod media;
 pub mod metrics;
+pub mod private_fs;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;
+pub mod shared_limits;
 pub mod sse;
 pub mod state;
 pub mod store;

@@ -49,9 +49,22 @@ impl Histogram {
     }
 }
 
+/// Which store the relay runs on and how durable it is, for `/metrics`
+/// (`udesk_relay_store_durability{store,durability} 1`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreInfo {
+    /// `memory`, `sqlite` or `redis`.
+    pub store: &'static str,
+    /// `fsync` (an acknowledged webhook is on disk), `none` (process memory: lost on restart),
+    /// `lossy` (Redis without fsync on every write, allowed by flag) or `unknown` (Redis that
+    /// refuses `CONFIG GET`).
+    pub durability: &'static str,
+}
+
 /// Everything `/metrics` reports.
 #[derive(Default)]
 pub struct Metrics {
+    pub store: StoreInfo,
     pub streams_open: AtomicI64,
     pub streams_total: AtomicU64,
     /// Streams answered with a retry hint and ended at once: the relay was full, the visitor
@@ -83,6 +96,23 @@ pub struct Metrics {
     pub visitor_rate_limited: AtomicU64,
     /// Queue-status polls refused by the per-visitor limit.
     pub poll_rate_limited: AtomicU64,
+    /// Uploads refused by the per-visitor limit.
+    pub upload_rate_limited: AtomicU64,
+    /// Uploads stored, and their bytes.
+    pub uploads_stored: AtomicU64,
+    pub upload_bytes: AtomicU64,
+    /// Uploads refused: too large, a refused kind, incomplete, stalled or malformed.
+    pub uploads_refused: AtomicU64,
+    /// Files deleted by retention.
+    pub media_pruned: AtomicU64,
+    /// Calls that would reach Udesk refused by the per-client-IP limit.
+    pub ip_upstream_rate_limited: AtomicU64,
+    /// Connections open now.
+    pub connections_open: AtomicI64,
+    /// Connections closed at once because their client IP held `--max-connections-per-ip`.
+    pub connections_refused_ip: AtomicU64,
+    /// Connections closed for missing a deadline (no request head in time, or idle).
+    pub connections_timed_out: AtomicU64,
     /// Times the Redis subscription (other relays' events) was lost.
     pub fanout_lost: AtomicU64,
     /// Times it was made again and every stream re-read the store.
@@ -168,6 +198,13 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
+            "# HELP udesk_relay_store_durability The store and whether an acknowledged webhook survives a crash (fsync) or not (none, lossy, unknown).\n\
+             # TYPE udesk_relay_store_durability gauge\n\
+             udesk_relay_store_durability{{store=\"{}\",durability=\"{}\"}} 1",
+            self.store.store, self.store.durability
+        );
+        let _ = writeln!(
+            out,
             "# HELP udesk_relay_streams_refused_total Event streams answered with a retry hint and ended at once, by limit.\n\
              # TYPE udesk_relay_streams_refused_total counter\n\
              udesk_relay_streams_refused_total{{limit=\"relay\"}} {}\n\
@@ -217,10 +254,44 @@ impl Metrics {
              # TYPE udesk_relay_rate_limited_total counter\n\
              udesk_relay_rate_limited_total{{limit=\"send\"}} {}\n\
              udesk_relay_rate_limited_total{{limit=\"visitor\"}} {}\n\
-             udesk_relay_rate_limited_total{{limit=\"poll\"}} {}",
+             udesk_relay_rate_limited_total{{limit=\"poll\"}} {}\n\
+             udesk_relay_rate_limited_total{{limit=\"upload\"}} {}\n\
+             udesk_relay_rate_limited_total{{limit=\"ip_upstream\"}} {}",
             self.rate_limited.load(Relaxed),
             self.visitor_rate_limited.load(Relaxed),
-            self.poll_rate_limited.load(Relaxed)
+            self.poll_rate_limited.load(Relaxed),
+            self.upload_rate_limited.load(Relaxed),
+            self.ip_upstream_rate_limited.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP udesk_relay_uploads_total Visitor uploads, stored or refused.\n\
+             # TYPE udesk_relay_uploads_total counter\n\
+             udesk_relay_uploads_total{{outcome=\"stored\"}} {}\n\
+             udesk_relay_uploads_total{{outcome=\"refused\"}} {}\n\
+             # HELP udesk_relay_upload_bytes_total Bytes of stored uploads.\n\
+             # TYPE udesk_relay_upload_bytes_total counter\n\
+             udesk_relay_upload_bytes_total {}\n\
+             # HELP udesk_relay_media_pruned_total Uploaded files deleted by retention.\n\
+             # TYPE udesk_relay_media_pruned_total counter\n\
+             udesk_relay_media_pruned_total {}",
+            self.uploads_stored.load(Relaxed),
+            self.uploads_refused.load(Relaxed),
+            self.upload_bytes.load(Relaxed),
+            self.media_pruned.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP udesk_relay_connections_open Client connections open now.\n\
+             # TYPE udesk_relay_connections_open gauge\n\
+             udesk_relay_connections_open {}\n\
+             # HELP udesk_relay_connections_closed_total Connections the relay closed itself, by reason.\n\
+             # TYPE udesk_relay_connections_closed_total counter\n\
+             udesk_relay_connections_closed_total{{reason=\"ip_limit\"}} {}\n\
+             udesk_relay_connections_closed_total{{reason=\"deadline\"}} {}",
+            self.connections_open.load(Relaxed),
+            self.connections_refused_ip.load(Relaxed),
+            self.connections_timed_out.load(Relaxed)
         );
         let _ = writeln!(
             out,

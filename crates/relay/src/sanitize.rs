@@ -79,13 +79,24 @@ pub fn has_markup(text: &str) -> bool {
         .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'/' | b'!' | b'?')))
 }
 
-/// A text message's content: cleaned HTML when it holds markup, otherwise exactly as written.
+/// A text message's content: cleaned HTML when it holds markup, otherwise as written but for
+/// control characters ([`without_controls`]).
 pub fn text_or_html(text: &str) -> String {
-    if has_markup(text) {
-        html(text)
+    let text = without_controls(text);
+    if has_markup(&text) {
+        html(&text)
     } else {
-        text.to_owned()
+        text
     }
+}
+
+/// A text without control characters but newline, carriage return and tab: a NUL or an escape
+/// sequence is never something a person typed, and NUL truncates text in C-based consumers
+/// (logs, Udesk's storage, agents' consoles). Used on replies and on the visitor's own texts.
+pub fn without_controls(text: &str) -> String {
+    text.chars()
+        .filter(|&c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .collect()
 }
 
 /// Plain text for the widget to escape: no control characters (but newline and tab), no bidi
@@ -511,6 +522,14 @@ mod tests {
         // Bidi overrides and control characters go; newlines stay.
         assert_eq!(plain("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
         assert_eq!(plain("a\u{0}b\u{7}\nc\u{2066}d"), "ab\ncd");
+    }
+
+    #[test]
+    fn text_messages_lose_nul_and_other_control_characters() {
+        assert_eq!(text_or_html("a\u{0}b\u{1b}[31mc\r\n\td"), "ab[31mc\r\n\td");
+        assert_eq!(text_or_html("<b>a\u{0}b</b>"), "<b>ab</b>");
+        let reply = content(Content::text("hi\u{0}there"));
+        assert_eq!(reply, Content::text("hithere"));
     }
 
     #[test]

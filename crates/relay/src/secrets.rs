@@ -112,7 +112,7 @@ fn read(path: &Path) -> Result<SecretsFile, String> {
 /// Writes `file` with mode 0600 through a temporary file and a rename.
 fn write(path: &Path, file: &SecretsFile) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        crate::private_fs::create_private_dir_all(dir)?;
     }
     let json = serde_json::to_string_pretty(file).map_err(std::io::Error::other)?;
     let tmp: PathBuf = path.with_extension("json.tmp");
@@ -160,6 +160,8 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "secrets.json must be private");
+            let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "the data directory must be private");
         }
         assert_eq!(resolve(&None, &None, &data).unwrap(), first);
     }

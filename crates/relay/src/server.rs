@@ -6,9 +6,11 @@ use crate::config::{Config, StoreSpec, Upstream};
 use crate::fanout;
 use crate::hub::Hub;
 use crate::identity::Identity;
-use crate::limits::{KeyedLocks, OpenLimit, RateLimiter};
-use crate::metrics::Metrics;
+use crate::limits::{KeyedLocks, RateLimiter, StreamCaps};
+use crate::media::{MediaStore, Uploads};
+use crate::metrics::{Metrics, StoreInfo};
 use crate::secrets;
+use crate::shared_limits::SharedLimits;
 use crate::state::{AppState, Shared, QUEUE_STATUS_BURST, QUEUE_STATUS_PER_MINUTE};
 use crate::store::{
     now_ms, redacted_url, Durability, MemoryStore, RedisFeed, RedisStore, Retention, SqliteStore,
@@ -80,17 +82,60 @@ impl RunningRelay {
     }
 }
 
-async fn open_store(config: &Config) -> Result<(Storage, Option<RedisFeed>), StartError> {
+/// The store as opened, and what comes with it.
+struct OpenedStore {
+    storage: Storage,
+    /// With Redis: other relays' events, and the limits shared with them.
+    feed: Option<RedisFeed>,
+    shared_limits: Option<SharedLimits>,
+    info: StoreInfo,
+}
+
+impl OpenedStore {
+    fn local(storage: Storage, info: StoreInfo) -> OpenedStore {
+        OpenedStore {
+            storage,
+            feed: None,
+            shared_limits: None,
+            info,
+        }
+    }
+}
+
+/// Opens the store; says which it is and how durable, warning loudly when acknowledged webhooks
+/// would not survive a restart or crash.
+async fn open_store(config: &Config) -> Result<OpenedStore, StartError> {
     let retention = Retention::days(config.retention_days, config.retention_count);
     match config.store_spec() {
-        StoreSpec::Memory => Ok((Storage::new(MemoryStore::new(retention)), None)),
+        StoreSpec::Memory => {
+            warn_in_memory("--store memory");
+            let info = StoreInfo {
+                store: "memory",
+                durability: "none",
+            };
+            Ok(OpenedStore::local(
+                Storage::new(MemoryStore::new(retention)),
+                info,
+            ))
+        }
         StoreSpec::Sqlite(path) => {
             let shown = path.display().to_string();
+            let in_memory = path.as_os_str() == ":memory:";
             let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, retention))
                 .await?
                 .map_err(|e| format!("cannot open the SQLite store {shown}: {e}"))?;
-            tracing::info!(path = %shown, "SQLite store open");
-            Ok((Storage::new(store), None))
+            let durability = if in_memory {
+                warn_in_memory("--store sqlite::memory:");
+                "none"
+            } else {
+                tracing::info!(path = %shown, "SQLite store open");
+                "fsync"
+            };
+            let info = StoreInfo {
+                store: "sqlite",
+                durability,
+            };
+            Ok(OpenedStore::local(Storage::new(store), info))
         }
         StoreSpec::Redis(url) => {
             let allow_lossy = config.allow_non_durable_redis;
@@ -102,22 +147,103 @@ async fn open_store(config: &Config) -> Result<(Storage, Option<RedisFeed>), Sta
                 Ok::<_, StartError>((store, durability))
             })
             .await??;
-            check_durability(&durability, allow_lossy)?;
+            let durability = check_durability(&durability, allow_lossy)?;
             let feed = store.feed();
-            tracing::info!(channel = %feed.channel, "Redis store open");
-            Ok((Storage::new(store), Some(feed)))
+            tracing::info!(channel = %feed.channel, "Redis store open; rate limits and the per-IP stream cap are shared with every relay on it");
+            let info = StoreInfo {
+                store: "redis",
+                durability,
+            };
+            Ok(OpenedStore {
+                shared_limits: Some(SharedLimits::new(store.pool())),
+                storage: Storage::new(store),
+                feed: Some(feed),
+                info,
+            })
         }
     }
 }
 
+/// The start-up warning of a store in process memory.
+fn warn_in_memory(flag: &str) {
+    tracing::warn!(
+        "!!! {flag}: replies, dedupe keys and sessions live in this process only and are LOST \
+         on restart (Udesk does not resend what was acknowledged, and its resends are no longer \
+         recognised). For tests and demos only: use --store sqlite:PATH (the default) or \
+         redis://… in production. /metrics shows udesk_relay_store_durability{{durability=\"none\"}}."
+    );
+}
+
+/// The media store and upload settings. Files in the staging directory (uploads still arriving)
+/// older than an hour are removed: an upload takes at most 10 minutes, so they were left by a
+/// relay that stopped mid-upload. (Newer ones may be another relay's on the same data dir.)
+async fn open_uploads(
+    config: &Config,
+    reachable: SocketAddr,
+    shared: Option<&SharedLimits>,
+) -> Result<Uploads, StartError> {
+    let spec = config.media_store_spec();
+    let store = tokio::task::spawn_blocking(move || MediaStore::open(&spec)).await??;
+    tracing::info!(store = %store.description, "media store open");
+    let staging_dir = config.data_dir.join("uploads-staging");
+    let dir = staging_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified < hour_ago);
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await?
+    .map_err(|e| format!("cannot prepare {}: {e}", staging_dir.display()))?;
+    let public_url = match &config.public_url {
+        Some(url) => crate::config::media_base_url(url)?,
+        None => format!("http://{reachable}"),
+    };
+    Ok(Uploads {
+        store,
+        public_url,
+        max_image_bytes: config.upload_max_image_bytes,
+        max_file_bytes: config.upload_max_file_bytes,
+        idle_timeout: Duration::from_millis(config.upload_idle_timeout_ms.max(1)),
+        limiter: RateLimiter::new(config.upload_rate_per_minute, config.upload_burst)
+            .shared(shared, "upload"),
+        staging_dir,
+        retention_ms: config
+            .retention_days
+            .max(1)
+            .saturating_mul(24 * 3600 * 1000),
+    })
+}
+
 /// The relay promises never to acknowledge a webhook it has not stored durably; with Redis that
-/// holds only when Redis fsyncs every write before answering.
-fn check_durability(durability: &Durability, allow_lossy: bool) -> Result<(), StartError> {
+/// holds only when Redis fsyncs every write before answering. Gives the durability for
+/// [`StoreInfo`].
+fn check_durability(
+    durability: &Durability,
+    allow_lossy: bool,
+) -> Result<&'static str, StartError> {
     match durability {
-        Durability::Fsynced => Ok(()),
+        Durability::Fsynced => Ok("fsync"),
         Durability::Unknown(why) => {
-            tracing::warn!(reason = %why, "cannot read Redis's persistence settings (CONFIG GET refused): make sure it runs with appendonly yes and appendfsync always, or acknowledged webhooks can be lost in a crash");
-            Ok(())
+            tracing::warn!(
+                reason = %why,
+                "!!! cannot read Redis's fsync policy (CONFIG GET refused; managed services often \
+                 do). The relay acknowledges a webhook once Redis has it: unless Redis fsyncs every \
+                 write (appendonly yes, appendfsync always), a crash of Redis can lose acknowledged \
+                 webhooks. To confirm, run `CONFIG GET appendfsync` as a Redis user allowed to (it \
+                 must answer `always`) or check the provider's persistence setting (append-only \
+                 file, fsync on every write). /metrics shows \
+                 udesk_relay_store_durability{{durability=\"unknown\"}} for monitoring."
+            );
+            Ok("unknown")
         }
         Durability::Lossy {
             appendonly,
@@ -130,7 +256,7 @@ fn check_durability(durability: &Durability, allow_lossy: bool) -> Result<(), St
                 tracing::warn!(
                     "!!! {problem}; continuing because --allow-non-durable-redis is set"
                 );
-                Ok(())
+                Ok("lossy")
             } else {
                 Err(format!(
                     "{problem}. Run Redis with `appendonly yes` and `appendfsync always` (e.g. redis-cli CONFIG SET appendonly yes; CONFIG SET appendfsync always; and in redis.conf), or pass --allow-non-durable-redis to accept the risk"
@@ -157,6 +283,10 @@ pub async fn start_with_sim(
 ) -> Result<RunningRelay, StartError> {
     let addr = listener.local_addr()?;
     let allowed_origins = crate::web::check_origins(&config.allowed_origins)?;
+    let public_origin = match &config.public_url {
+        Some(url) => Some(crate::web::public_origin(url)?),
+        None => None,
+    };
     let secrets::Secrets {
         webhook: webhook_secret,
         identity: identity_secret,
@@ -165,11 +295,27 @@ pub async fn start_with_sim(
         &config.identity_secret,
         &config.data_dir,
     )?;
-    let (store, feed) = open_store(&config).await?;
+    let OpenedStore {
+        storage: store,
+        feed,
+        shared_limits,
+        info: store_info,
+    } = open_store(&config).await?;
+    let shared = shared_limits.as_ref();
     if feed.is_some() && (config.webhook_secret.is_none() || config.identity_secret.is_none()) {
-        tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret to each");
+        tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret (and --token-secret, if any) to each");
     }
-    let metrics = Arc::new(Metrics::default());
+    let metrics = Arc::new(Metrics {
+        store: store_info,
+        ..Metrics::default()
+    });
+    if config.token_ttl > crate::identity::MAX_TOKEN_TTL_SECS {
+        tracing::warn!(
+            token_ttl = config.token_ttl,
+            "--token-ttl is capped to {} seconds (30 days)",
+            crate::identity::MAX_TOKEN_TTL_SECS
+        );
+    }
 
     // The webhook URL must reach this listener; an unspecified address is reachable on loopback.
     let reachable = if addr.ip().is_unspecified() {
@@ -218,6 +364,7 @@ pub async fn start_with_sim(
         metrics.clone(),
     )?;
     let console_url = sim.as_ref().map(|s| s.console_url());
+    let uploads = open_uploads(&config, reachable, shared).await?;
 
     let state = AppState::new(Shared {
         identity: Identity::new(
@@ -225,27 +372,46 @@ pub async fn start_with_sim(
             config.token_secret.as_deref(),
             config.token_ttl,
             config.renew_grace,
-        ),
+        )
+        .with_max_lifetime(config.token_max_lifetime),
         store,
         hub: Hub::default(),
         udesk,
         metrics,
-        limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst),
-        visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst),
-        poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST),
-        trust_forwarded_for: config.trust_forwarded_for,
+        limiter: RateLimiter::new(config.send_rate_per_minute, config.send_burst)
+            .shared(shared, "send"),
+        visitor_limiter: RateLimiter::new(config.visitor_rate_per_minute, config.visitor_burst)
+            .shared(shared, "visitor"),
+        poll_limiter: RateLimiter::new(QUEUE_STATUS_PER_MINUTE, QUEUE_STATUS_BURST)
+            .shared(shared, "poll"),
+        upstream_ip_limiter: RateLimiter::new(
+            config.upstream_rate_per_ip,
+            config.upstream_burst_per_ip,
+        )
+        .shared(shared, "upstream_ip"),
+        trusted_proxies: config.trusted_proxies(),
         send_locks: KeyedLocks::default(),
         webhook_secret,
         allowed_origins,
+        public_origin,
         widget_dir: config.widget_dir.clone(),
+        demo_page: sim.is_some() || config.demo_page,
         keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
-        max_streams: config.max_streams,
-        streams_per_ip: OpenLimit::new(config.max_streams_per_ip),
+        body_timeout: config.body_timeout(),
+        stream_caps: StreamCaps::new(
+            config.max_streams,
+            config.max_streams_per_ip,
+            crate::sse::MAX_STREAMS_PER_VISITOR,
+        )
+        .shared(shared),
         shutdown: CancellationToken::new(),
         relay_config: RelayConfig {
             simulator: sim.is_some(),
             console_url: console_url.clone(),
+            max_image_bytes: Some(uploads.max_image_bytes),
+            max_file_bytes: Some(uploads.max_file_bytes),
         },
+        uploads,
     });
 
     // Subscribed before serving, so no other relay's event published from now on is missed.
@@ -259,12 +425,26 @@ pub async fn start_with_sim(
         None => None,
     };
 
+    // Renews the leases of this relay's streams on the group's per-IP cap; ends on shutdown.
+    if let Some(shared) = &shared_limits {
+        shared.spawn_lease_keeper(state.shutdown.clone());
+    }
+
     let router = app(state.clone());
     let stop = state.shutdown.clone();
-    let header_timeout = Duration::from_millis(config.header_timeout_ms.max(1));
-    let server = tokio::spawn(crate::accept::serve(listener, router, header_timeout, stop));
+    let server = tokio::spawn(crate::accept::serve(
+        listener,
+        router,
+        config.deadlines(),
+        state.metrics.clone(),
+        stop,
+    ));
     let upkeep = tokio::spawn(upkeep(state.clone()));
-    tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
+    if state.demo_page {
+        tracing::info!("relay serving on http://{addr}: demo page at /, widget at /widget/");
+    } else {
+        tracing::info!("relay serving on http://{addr}: widget at /widget/ (no demo page: --demo-page serves it)");
+    }
     Ok(RunningRelay {
         addr,
         webhook_url,
@@ -295,5 +475,24 @@ async fn upkeep(state: AppState) {
         state.limiter.sweep();
         state.visitor_limiter.sweep();
         state.poll_limiter.sweep();
+        state.upstream_ip_limiter.sweep();
+        state.uploads.limiter.sweep();
+        match crate::media::prune(
+            &state.uploads.store,
+            &state.store,
+            state.uploads.retention_ms,
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                state
+                    .metrics
+                    .media_pruned
+                    .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(files = n, "retention deleted uploaded files");
+            }
+            Err(err) => tracing::warn!(error = %err, "media retention failed"),
+        }
     }
 }

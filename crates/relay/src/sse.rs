@@ -14,7 +14,7 @@
 //! The stream also ends when its token expires; that reconnect gets 401, and the widget renews.
 
 use crate::error::AppError;
-use crate::limits::{ip_key, OpenSlot};
+use crate::limits::{ip_key, StreamRefusal, StreamSlot};
 use crate::state::{bearer, now_secs, AppState, ClientIp};
 use crate::store::StoredEvent;
 use axum::extract::rejection::QueryRejection;
@@ -107,14 +107,15 @@ pub async fn events(
 
     let (tx, rx) = mpsc::channel::<Event>(32);
     let hint = Event::default().retry(retry_hint()).comment("udesk-chat");
-    // The slot is held by the stream's pump, so it is given back when the stream ends.
+    // Counted and admitted in one step; the slot is held by the stream's pump, so it is given
+    // back when the stream ends.
     let client = ip_key(ip);
-    let slot = state.streams_per_ip.try_open(&client);
-    let full = state.metrics.streams_open.load(Relaxed) >= state.max_streams as i64;
-    let crowded = state.hub.streams_of(&customer_token) >= MAX_STREAMS_PER_VISITOR;
-    // Refused streams only say when to come back, then end.
-    match slot {
-        None => {
+    match state.stream_caps.admit(&client, &customer_token).await {
+        Ok(slot) => {
+            tokio::spawn(pump(state.clone(), customer_token, resume, hint, tx, slot));
+        }
+        // Refused streams only say when to come back, then end.
+        Err(StreamRefusal::Ip) => {
             tracing::warn!(%client, "per-IP stream limit reached; asking a browser to retry later");
             state.metrics.streams_refused_ip.fetch_add(1, Relaxed);
             let refusal = Event::default()
@@ -122,10 +123,11 @@ pub async fn events(
                 .comment(IP_LIMIT_COMMENT);
             let _ = tx.try_send(refusal);
         }
-        Some(_) if full || crowded => {
+        Err(limit) => {
+            let full = limit == StreamRefusal::Relay;
             tracing::warn!(
                 full,
-                crowded,
+                crowded = !full,
                 "stream limit reached; asking a browser to retry"
             );
             let refused = if full {
@@ -135,9 +137,6 @@ pub async fn events(
             };
             refused.fetch_add(1, Relaxed);
             let _ = tx.try_send(hint);
-        }
-        Some(slot) => {
-            tokio::spawn(pump(state.clone(), customer_token, resume, hint, tx, slot));
         }
     }
     let ended = {
@@ -181,7 +180,7 @@ async fn pump(
     resume: Option<u64>,
     hint: Event,
     tx: mpsc::Sender<Event>,
-    _slot: OpenSlot,
+    _slot: StreamSlot,
 ) {
     let _open = state.metrics.stream_opened();
     // Subscribe before reading the store, so nothing stored meanwhile is missed.

@@ -8,7 +8,8 @@
 use crate::error::AppError;
 use crate::hub::Hub;
 use crate::identity::Identity;
-use crate::limits::{client_ip, KeyedLocks, OpenLimit, RateLimiter};
+use crate::limits::{client_ip, KeyedLocks, RateLimiter, StreamCaps};
+use crate::media::Uploads;
 use crate::metrics::Metrics;
 use crate::store::{now_ms, Storage};
 use crate::udesk::Udesk;
@@ -53,23 +54,34 @@ pub struct Shared {
     pub visitor_limiter: RateLimiter,
     /// Per-visitor limit on `GET /v1/queue_status`.
     pub poll_limiter: RateLimiter,
-    /// Whether the client IP is the first `X-Forwarded-For` entry (behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// Per-client-IP limit on every call that reaches Udesk (sends, sessions, surveys,
+    /// ratings, queue polls): fresh anonymous visitors are free, Udesk's quota is not.
+    pub upstream_ip_limiter: RateLimiter,
+    /// How many proxies in front of the relay append to `X-Forwarded-For` (0: the client IP
+    /// is the TCP peer); see [`crate::limits::client_ip`].
+    pub trusted_proxies: usize,
     /// Serialises copies of one send (same customer and message_id).
     pub send_locks: KeyedLocks,
     /// The secret path segment of the webhook URL.
     pub webhook_secret: String,
     /// Browser origins allowed besides the relay's own, as [`crate::web::check_origins`] gives them.
     pub allowed_origins: Vec<String>,
+    /// The origin of `--public-url`, the relay's own (see [`crate::web::check_origin`]).
+    pub public_origin: Option<String>,
     pub widget_dir: PathBuf,
+    /// Whether `/` serves the demo shop page (with the embedded simulator or `--demo-page`).
+    pub demo_page: bool,
     pub keep_alive: Duration,
-    pub max_streams: usize,
-    /// Event streams one client IP may hold open at once.
-    pub streams_per_ip: OpenLimit,
+    /// How long a request body may take to arrive (see [`crate::accept::body_deadline`]).
+    pub body_timeout: Duration,
+    /// Open event streams: on the relay, per client IP and per visitor.
+    pub stream_caps: StreamCaps,
     /// Cancelled on shutdown: event streams end so browsers reconnect elsewhere or later.
     pub shutdown: CancellationToken,
     /// What `GET /v1/config` tells the widget.
     pub relay_config: RelayConfig,
+    /// Visitor uploads: the media store, the limits, the public URL.
+    pub uploads: Uploads,
 }
 
 impl AppState {
@@ -105,9 +117,11 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The visitor a call is made for, from its bearer token.
+/// The visitor a call is made for, from its bearer token, and the client IP it calls from.
 pub struct Visitor {
     pub customer_token: String,
+    /// The client IP's rate-limit key ([`crate::limits::ip_key`]).
+    pub ip_key: String,
 }
 
 impl FromRequestParts<AppState> for Visitor {
@@ -121,7 +135,14 @@ impl FromRequestParts<AppState> for Visitor {
             .identity
             .verify(token, now_secs())
             .map_err(|e| AppError::Unauthorized(e.message().into()))?;
-        Ok(Visitor { customer_token })
+        let ClientIp(ip) = match ClientIp::from_request_parts(parts, state).await {
+            Ok(ip) => ip,
+            Err(never) => match never {},
+        };
+        Ok(Visitor {
+            customer_token,
+            ip_key: crate::limits::ip_key(ip),
+        })
     }
 }
 
@@ -143,7 +164,7 @@ impl FromRequestParts<AppState> for ClientIp {
         Ok(ClientIp(client_ip(
             &parts.headers,
             peer,
-            state.trust_forwarded_for,
+            state.trusted_proxies,
         )))
     }
 }

@@ -1,10 +1,13 @@
 //! `POST /webhooks/udesk/{secret}`: Udesk's reply notifications come in here.
 //!
-//! The rules, in order: a wrong secret is 401 (compared in constant time); an envelope that is
+//! The rules, in order: a wrong secret is 401 (compared in constant time, before any of the
+//! body is read, so a stranger cannot make the relay read or hold a large body); an envelope that is
 //! not a reply notification (`customer_token`, `assign_type`, and `message` as an object or
 //! `messages` as a list) is 400 naming the field; every message is sanitised and the whole push
 //! is stored in one transaction, deduplicated by message_id, BEFORE the 200. If the store fails
 //! the answer is 503, so Udesk sends the notification again: nothing acknowledged is ever lost.
+//! A push is handled in a task of its own that the answer waits for, so one that was stored
+//! reaches its open streams (and the metrics) even when Udesk hangs up before the answer.
 //! Both shapes are accepted: the seed's `message` (one) and today's `messages` (a list, kept in
 //! order).
 //!
@@ -26,9 +29,9 @@ use crate::sanitize;
 use crate::state::{AppState, WEBHOOK_BODY_LIMIT};
 use crate::store::{now_ms, NewMessage, Push};
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
+use axum::RequestExt;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::sync::atomic::Ordering::Relaxed;
@@ -52,21 +55,42 @@ const OPTIONAL_FIELDS: [&str; 5] = [
     "message_created_at",
 ];
 
+/// The handler. It takes the whole request so that the secret in the path is checked before a
+/// byte of the body is read: a wrong secret is refused at once, whatever body follows.
 pub async fn receive(
     State(state): State<AppState>,
-    secret: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<StatusCode, AppError> {
     let started = Instant::now();
-    let result = store_push(&state, secret, body).await;
-    state.metrics.webhook_latency.observe(started.elapsed());
-    let counter = match &result {
-        Ok(_) => &state.metrics.webhook_ok,
-        Err(AppError::StoreUnavailable(_) | AppError::Internal(_)) => &state.metrics.webhook_failed,
-        Err(_) => &state.metrics.webhook_rejected,
+    let body = match check_secret(&state, request).await {
+        Ok(request) => Bytes::from_request(request, &state)
+            .await
+            .map_err(|rejection| AppError::from_body_rejection(rejection, WEBHOOK_BODY_LIMIT)),
+        Err(refused) => Err(refused),
     };
-    counter.fetch_add(1, Relaxed);
-    result
+    // The push is handled by a task of its own, which the answer waits for: when Udesk hangs up
+    // mid-commit (its timeout), this handler is dropped, but what the store took must still
+    // reach the open streams (Udesk's resend of it is deduplicated and delivers nothing), and be
+    // counted.
+    let intake = tokio::spawn(async move {
+        let result = match body {
+            Ok(body) => store_push(&state, &body).await,
+            Err(refused) => Err(refused),
+        };
+        state.metrics.webhook_latency.observe(started.elapsed());
+        let counter = match &result {
+            Ok(_) => &state.metrics.webhook_ok,
+            Err(AppError::StoreUnavailable(_) | AppError::Internal(_)) => {
+                &state.metrics.webhook_failed
+            }
+            Err(_) => &state.metrics.webhook_rejected,
+        };
+        counter.fetch_add(1, Relaxed);
+        result
+    });
+    intake
+        .await
+        .map_err(|e| AppError::Internal(format!("the webhook task failed: {e}")))?
 }
 
 /// A message read from a push, and what could not be read of it.
@@ -133,17 +157,23 @@ fn unreadable_content(kind: Option<Value>, data: Option<Value>) -> Value {
     Value::Object(out)
 }
 
-async fn store_push(
-    state: &AppState,
-    secret: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, AppError> {
-    let secret = secret.map(|Path(s)| s).unwrap_or_default();
-    if !constant_time_eq(secret.as_bytes(), state.webhook_secret.as_bytes()) {
-        return Err(AppError::Unauthorized("wrong webhook secret".into()));
+/// The request back when the secret in its path is right (compared in constant time), before
+/// its body is read.
+async fn check_secret(state: &AppState, mut request: Request) -> Result<Request, AppError> {
+    let secret = request
+        .extract_parts::<Path<String>>()
+        .await
+        .map(|Path(s)| s)
+        .unwrap_or_default();
+    if constant_time_eq(secret.as_bytes(), state.webhook_secret.as_bytes()) {
+        Ok(request)
+    } else {
+        Err(AppError::Unauthorized("wrong webhook secret".into()))
     }
-    let body = body.map_err(|r| AppError::from_body_rejection(r, WEBHOOK_BODY_LIMIT))?;
-    let envelope: NotificationEnvelope = crate::state::parse_json(&body)?;
+}
+
+async fn store_push(state: &AppState, body: &[u8]) -> Result<StatusCode, AppError> {
+    let envelope: NotificationEnvelope = crate::state::parse_json(body)?;
     if !is_valid_customer_token(&envelope.customer_token) {
         return Err(AppError::BadRequest(
             "customer_token: must be 1 to 64 letters, digits or underscores".into(),

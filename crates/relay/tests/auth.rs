@@ -231,3 +231,200 @@ async fn an_open_stream_ends_when_its_token_expires() {
     let response = t.raw_stream(&v.token).await;
     assert_eq!(error_body(response).await.0, 401, "the browser must renew");
 }
+
+/// A token for `customer_token` signed with `key`, as a forger would make it: in the shape of
+/// `sample`, a token the relay issued (`ct.expires.sig` before tokens carried their first issue
+/// time, `ct.issued.expires.sig` since).
+fn token_signed_with(
+    sample: &str,
+    key: &[u8],
+    customer_token: &str,
+    issued_at: u64,
+    expires_at: u64,
+) -> String {
+    use hmac::{Hmac, Mac};
+    let (payload, head) = if sample.split('.').count() == 3 {
+        (
+            format!("udesk-chat/v1|{customer_token}|{expires_at}"),
+            format!("{customer_token}.{expires_at}"),
+        )
+    } else {
+        (
+            format!("udesk-chat/v2|{customer_token}|{issued_at}|{expires_at}"),
+            format!("{customer_token}.{issued_at}.{expires_at}"),
+        )
+    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(payload.as_bytes());
+    let sig = udesk_protocol::sign::hex(&mac.finalize().into_bytes());
+    format!("{head}.{sig}")
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The red team's attack: a host site signs ids its users choose; a user named
+/// `udesk-chat token key` got its signature, which was the relay's token key, and signed a
+/// never-expiring token for another visitor. Now no host signature is a key or a token.
+#[tokio::test]
+async fn a_host_signature_of_a_chosen_user_id_forges_no_token() {
+    let t = start(&[]).await;
+    let victim = t.visitor().await;
+    let mut stream = t.stream(&victim.token, Resume::Fresh).await;
+    let now = now_secs();
+    for chosen_id in [
+        "udesk-chat token key".to_owned(),
+        "udesk-chat bearer token key v2".to_owned(),
+        format!(
+            "udesk-chat/v2|{}|{now}|{}",
+            victim.customer_token,
+            now + 3600
+        ),
+    ] {
+        // The relay takes the user as any other signed user...
+        let signature = sign_user_id(IDENTITY_SECRET, &chosen_id);
+        let response = t
+            .client
+            .post(t.url("/v1/visitor"))
+            .json(&json!({"user_id": chosen_id, "signature": signature}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        // ...but its signature signs nothing: not as a key, not as a token's signature.
+        let key = hex_bytes(&signature);
+        let forged = [
+            token_signed_with(&victim.token, &key, &victim.customer_token, now, u64::MAX),
+            token_signed_with(&victim.token, &key, &victim.customer_token, now, now + 3600),
+            format!("{}.{now}.{}.{signature}", victim.customer_token, now + 3600),
+        ];
+        for token in forged {
+            let (status, code, _) = error_body(t.raw_stream(&token).await).await;
+            assert_eq!((status, code.as_str()), (401, "unauthorized"), "{token}");
+            let renewal = t
+                .client
+                .post(t.url("/v1/visitor"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(error_body(renewal).await.0, 401, "renewed {token}");
+            let sent = t.post_as(&token, "/v1/sessions", json!({})).await;
+            assert_eq!(error_body(sent).await.0, 401);
+        }
+    }
+    // The victim's stream saw nothing of it and still works.
+    t.push(&agent_push(&victim.customer_token, &["still-mine"]))
+        .await;
+    assert_eq!(stream.message_ids(1).await, ["still-mine"]);
+}
+
+#[tokio::test]
+async fn tokens_of_the_old_key_and_other_spellings_are_refused() {
+    let t = start(&[]).await;
+    let v = t.visitor().await;
+    let now = now_secs();
+    // The key the relay used to derive: HMAC(identity secret, "udesk-chat token key").
+    let old_key = hex_bytes(&sign_user_id(IDENTITY_SECRET, "udesk-chat token key"));
+    let old = token_signed_with(&v.token, &old_key, &v.customer_token, now, now + 3600);
+    let (head, sig) = v.token.rsplit_once('.').unwrap();
+    let (ct, rest) = v.token.split_once('.').unwrap();
+    let spellings = [
+        old,
+        format!("{head}.{}", sig.to_uppercase()),
+        format!("{ct}.0{rest}"),
+        format!("{ct}.+{rest}"),
+        format!("{ct}.%20{rest}"),
+    ];
+    for token in spellings {
+        let (status, _, _) = error_body(t.raw_stream(&token).await).await;
+        assert_eq!(status, 401, "{token}");
+    }
+    assert_eq!(t.raw_stream(&v.token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn existing_users_keep_their_customer_new_users_get_the_new_derivation() {
+    let t = start(&[]).await;
+    let login = |user: &'static str| {
+        let client = t.client.clone();
+        let url = t.url("/v1/visitor");
+        async move {
+            let response = client
+                .post(url)
+                .json(&json!({"user_id": user, "signature": sign_user_id(IDENTITY_SECRET, user)}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<VisitorResponse>().await.unwrap()
+        }
+    };
+    let identity = Identity::new(IDENTITY_SECRET, None, 3600, 0);
+    // "user-7" chatted before the upgrade: the store knows its old customer.
+    let legacy = identity.legacy_customer_token_for_user("user-7");
+    let profile = udesk_relay::store::CustomerProfile {
+        customer_token: legacy.clone(),
+        nick_name: Some("Old Timer".into()),
+        email: None,
+        created_upstream: true,
+    };
+    t.relay
+        .state()
+        .store
+        .run(move |s| s.save_customer(&profile))
+        .await
+        .unwrap();
+    assert_eq!(login("user-7").await.customer_token, legacy);
+    // A new user gets a customer no host signature reveals.
+    let fresh = login("user-8").await.customer_token;
+    assert_eq!(fresh, identity.customer_token_for_user("user-8"));
+    let old_style = sign_user_id(IDENTITY_SECRET, "udesk-chat customer_token\0user-8");
+    assert!(!old_style.starts_with(&fresh[2..]));
+}
+
+#[tokio::test]
+async fn renewal_ends_at_the_maximum_lifetime_from_the_first_issue() {
+    let t = start(&["--token-ttl", "1", "--token-max-lifetime", "3"]).await;
+    let first = t.visitor().await;
+    let renew = |token: String| {
+        let client = t.client.clone();
+        let url = t.url("/v1/visitor");
+        async move { client.post(url).bearer_auth(token).send().await.unwrap() }
+    };
+    // Renewed every second, the chain still ends 3 s after the first issue.
+    let mut token = first.token.clone();
+    let mut renewed = 0;
+    let started = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let response = renew(token.clone()).await;
+        if response.status() == 200 {
+            let v: VisitorResponse = response.json().await.unwrap();
+            assert_eq!(v.customer_token, first.customer_token);
+            assert!(
+                v.expires_at <= first.expires_at + 2,
+                "renewed past the lifetime"
+            );
+            token = v.token;
+            renewed += 1;
+        } else {
+            let (status, _, message) = error_body(response).await;
+            assert_eq!(status, 401);
+            assert!(message.contains("maximum lifetime"), "{message}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "a token chain outlived its maximum lifetime"
+        );
+    }
+    assert!(
+        renewed >= 2,
+        "renewals within the lifetime work ({renewed})"
+    );
+}

@@ -163,3 +163,88 @@ async fn nothing_outside_the_widget_directory_is_served_nor_sniffed() {
         assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{path}");
     }
 }
+
+/// The headers a browser enforces: the demo page may run its own scripts (the inline one by
+/// hash) and WebAssembly and cannot be framed; everything else loads and frames nothing; no
+/// Referer leaves a relay page.
+#[tokio::test]
+async fn pages_files_and_answers_carry_their_security_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let widget = dir.path().join("widget");
+    std::fs::create_dir_all(&widget).unwrap();
+    let inline = "fetch('/v1/config')";
+    std::fs::write(
+        widget.join("demo.html"),
+        format!("<!doctype html><script>{inline}</script><script src=\"/widget/embed.js\" async></script>"),
+    )
+    .unwrap();
+    std::fs::write(widget.join("embed.js"), "/* loader */").unwrap();
+    let t = common::start_in(dir, &[]).await;
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} on {}", r.url()))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    let page = t.client.get(t.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = header(&page, "content-security-policy");
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(inline));
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .unwrap_or_else(|| panic!("{csp}"));
+    assert!(script_src.contains(&format!("'sha256-{hash}'")), "{csp}");
+    assert!(script_src.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(!script_src.contains("'unsafe-inline'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("object-src 'none'"), "{csp}");
+    assert_eq!(header(&page, "x-frame-options"), "DENY");
+    assert_eq!(header(&page, "referrer-policy"), "no-referrer");
+
+    for path in ["/widget/embed.js", "/v1/config", "/v1/nope", "/healthz"] {
+        let r = t.client.get(t.url(path)).send().await.unwrap();
+        let csp = header(&r, "content-security-policy");
+        assert!(csp.starts_with("default-src 'none'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(header(&r, "referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{path}");
+    }
+}
+
+/// A relay in front of a real Udesk has no shop page of its own, unless asked.
+#[tokio::test]
+async fn the_demo_page_is_served_only_with_the_simulator_or_when_asked() {
+    let sim = common::start(&[]).await;
+    let upstream = sim.relay.upstream_url.clone();
+    let real = [
+        "--upstream",
+        upstream.as_str(),
+        "--udesk-email",
+        "demo@udesk-chat.local",
+        "--udesk-token",
+        "udesk-chat-demo-token",
+    ];
+    let t = common::start(&real).await;
+    let r = t.client.get(t.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let mut asked = real.to_vec();
+    asked.push("--demo-page");
+    let t = common::start(&asked).await;
+    let r = t.client.get(t.url("/")).send().await.unwrap();
+    // The test widget directory is empty: the page that says so, but served.
+    assert!(
+        r.text().await.unwrap().contains("udesk-chat relay"),
+        "the demo route is there"
+    );
+    assert_eq!(
+        sim.client.get(sim.url("/")).send().await.unwrap().headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+}

@@ -643,19 +643,9 @@ async fn only_configured_origins_may_call_cross_origin() {
     let (status, error, _) = error_body(with_origin("https://evil.example").await.unwrap()).await;
     assert_eq!((status, error.as_str()), (403, "origin_not_allowed"));
 
-    // The relay's own origin needs no configuration, also as a proxy forwards it.
+    // The relay's own origin needs no configuration when it is an address.
     let own = format!("http://{}", t.relay.addr);
     assert_eq!(with_origin(&own).await.unwrap().status(), 200);
-    let proxied = t
-        .client
-        .get(t.url("/v1/queue_status"))
-        .bearer_auth(&v.token)
-        .header("origin", "https://chat.example")
-        .header("x-forwarded-host", "chat.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(proxied.status(), 200);
 
     // Preflight: allowed for the configured origin only.
     let preflight = |origin: &str| {
@@ -717,4 +707,157 @@ async fn sessions_udesk_assigned_belong_to_the_visitor() {
         200
     );
     assert_eq!(udesk.calls_to("/open_api_v1/im/sessions/survey").len(), 2);
+}
+
+#[tokio::test]
+async fn a_visitors_text_reaches_udesk_without_nul_characters() {
+    let (udesk, url) = stand_in().await;
+    let t = relay_to(&url, &[]).await;
+    let v = t.visitor().await;
+    let response = t
+        .post_as(
+            &v.token,
+            "/v1/messages",
+            json!({"type": "message", "data": {"content": "refund\u{0} please\u{1b}[2J\nthanks"}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let sent = udesk.calls_to("/open_api_v1/im/messages");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body["data"]["content"], "refund please[2J\nthanks");
+}
+
+/// The red team's amplification: one IP with many fresh (free) visitors made hundreds of Udesk
+/// calls in seconds. Every visitor of one IP shares one upstream budget.
+#[tokio::test]
+async fn upstream_calls_are_limited_per_ip_across_its_visitors() {
+    let (udesk, url) = stand_in().await;
+    let t = relay_to(
+        &url,
+        &[
+            "--upstream-rate-per-ip",
+            "6",
+            "--upstream-burst-per-ip",
+            "5",
+        ],
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let v = t.visitor().await;
+        for _ in 0..2 {
+            let r = t
+                .post_as(
+                    &v.token,
+                    "/v1/messages",
+                    json!({"type": "message", "data": {"content": "hi"}}),
+                )
+                .await;
+            statuses.push(r.status().as_u16());
+        }
+        statuses.push(
+            t.get_as(&v.token, "/v1/queue_status")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    let passed = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(passed, 5, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [200, 429].contains(s)),
+        "{statuses:?}"
+    );
+    let upstream = udesk.calls_to("/open_api_v1/im/messages").len()
+        + udesk.calls_to("/open_api_v1/im/queue_status").len();
+    assert_eq!(upstream, 5);
+    assert_eq!(
+        t.metric("udesk_relay_rate_limited_total{limit=\"ip_upstream\"}")
+            .await,
+        7
+    );
+}
+
+/// DNS rebinding: a page at `http://evil.example:PORT` rebinds its name to an intranet relay's
+/// address; its requests then carry its own name in both `Origin` and `Host`. Only the
+/// configured public URL (or an address) is the relay's own origin.
+#[tokio::test]
+async fn the_relays_own_origin_is_its_public_url_not_whatever_host_says() {
+    let (_udesk, url) = stand_in().await;
+    let call = |t: &TestRelay,
+                token: String,
+                origin: &'static str,
+                host: &'static str,
+                forwarded: Option<&'static str>| {
+        let mut request = t
+            .client
+            .get(t.url("/v1/queue_status"))
+            .bearer_auth(token)
+            .header("origin", origin)
+            .header("host", host);
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-host", forwarded);
+        }
+        request.send()
+    };
+    let t = relay_to(&url, &[]).await;
+    let v = t.visitor().await;
+    let rebound = call(
+        &t,
+        v.token.clone(),
+        "http://evil.example:8080",
+        "evil.example:8080",
+        None,
+    )
+    .await
+    .unwrap();
+    let (status, error, _) = error_body(rebound).await;
+    assert_eq!((status, error.as_str()), (403, "origin_not_allowed"));
+    let forwarded = call(
+        &t,
+        v.token.clone(),
+        "https://chat.example",
+        "127.0.0.1",
+        Some("chat.example"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(forwarded.status(), 403, "X-Forwarded-Host is not trusted");
+
+    let t = relay_to(&url, &["--public-url", "https://chat.example/"]).await;
+    let v = t.visitor().await;
+    let own = call(
+        &t,
+        v.token.clone(),
+        "https://chat.example",
+        "chat.example",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(own.status(), 200);
+    let rebound = call(
+        &t,
+        v.token.clone(),
+        "http://evil.example:8080",
+        "evil.example:8080",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rebound.status(), 403);
+    let addr = format!("http://{}", t.relay.addr);
+    let by_address = t
+        .client
+        .get(t.url("/v1/queue_status"))
+        .bearer_auth(&v.token)
+        .header("origin", addr)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_address.status(),
+        403,
+        "with a public URL, only it is the relay's own"
+    );
 }

@@ -61,8 +61,11 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
     }
     // One token a minute: the wait is up to 60 s.
     assert_limited(new_visitor(&t, Some("203.0.113.7")).await, "60").await;
-    // The first entry is the client; proxies append theirs after it.
-    assert_limited(new_visitor(&t, Some("203.0.113.7, 10.0.0.1")).await, "60").await;
+    // The proxy appends the client's address last; whatever the client wrote before it is
+    // ignored, so made-up entries cannot buy a fresh bucket.
+    for spoofed in ["198.51.100.1, 203.0.113.7", "1.1.1.1, 2.2.2.2, 203.0.113.7"] {
+        assert_limited(new_visitor(&t, Some(spoofed)).await, "60").await;
+    }
     assert_eq!(
         new_visitor(&t, Some("203.0.113.8")).await.status(),
         200,
@@ -86,4 +89,37 @@ async fn zero_turns_the_limit_off() {
     for _ in 0..20 {
         assert_eq!(new_visitor(&t, None).await.status(), 200);
     }
+}
+
+#[tokio::test]
+async fn behind_two_proxies_the_client_is_the_second_entry_from_the_right() {
+    let t = start(&[
+        "--trusted-proxies",
+        "2",
+        "--visitor-rate-per-minute",
+        "1",
+        "--visitor-burst",
+        "1",
+    ])
+    .await;
+    assert_eq!(
+        new_visitor(&t, Some("203.0.113.7, 10.0.0.1"))
+            .await
+            .status(),
+        200
+    );
+    // 200 spoofed entries in front change nothing: still the same client.
+    let spoofed: Vec<String> = (0..200)
+        .map(|i| format!("198.51.100.{}", i % 250))
+        .collect();
+    for i in 0..5 {
+        let value = format!("{}, 203.0.113.7, 10.0.0.{i}", spoofed[i * 40..].join(", "));
+        assert_limited(new_visitor(&t, Some(&value)).await, "60").await;
+    }
+    assert_eq!(
+        new_visitor(&t, Some("203.0.113.8, 10.0.0.1"))
+            .await
+            .status(),
+        200
+    );
 }

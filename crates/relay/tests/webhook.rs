@@ -372,3 +372,67 @@ async fn texts_without_markup_arrive_as_written_not_escaped() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// Udesk gives up on a slow answer (10 s) and closes its connection; a push stored by then must
+/// still reach the open stream, not wait for the next push or a reconnect (Udesk's retry of it
+/// is deduplicated, so nothing else would deliver it). Each push here goes on its own raw TCP
+/// connection that is closed right after the body is written, while a live stream is open.
+#[tokio::test]
+async fn a_push_stored_after_udesk_hung_up_still_reaches_the_live_stream() {
+    use tokio::io::AsyncWriteExt;
+    const PUSHES: usize = 200;
+    let t = start(&[]).await;
+    let v = t.visitor().await;
+    let mut live = t.stream(&v.token, Resume::Fresh).await;
+    live.assert_quiet(Duration::from_millis(100)).await;
+
+    let addr = t.relay.addr;
+    for n in 0..PUSHES {
+        let body = agent_push(&v.customer_token, &[&format!("m{n}")]).to_string();
+        let request = format!(
+            "POST /webhooks/udesk/{WEBHOOK_SECRET} HTTP/1.1\r\nhost: {addr}\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        // Hang up without waiting for the answer.
+        drop(socket);
+    }
+
+    // What the store holds once the last handler is done: a replay from the start, read until
+    // two replays agree.
+    let url = format!("{}?token={}", t.url("/v1/events"), v.token);
+    let mut stored = common::drain_stream(&t.client, &url, QUIET).await;
+    loop {
+        tokio::time::sleep(QUIET).await;
+        let again = common::drain_stream(&t.client, &url, QUIET).await;
+        if again.len() == stored.len() {
+            break;
+        }
+        stored = again;
+    }
+    let stored: Vec<String> = stored.into_iter().map(|m| m.message.message_id).collect();
+    assert!(!stored.is_empty(), "no push was stored at all");
+    eprintln!("{} of {PUSHES} pushes were stored", stored.len());
+    // And counted, although no answer went out.
+    assert_eq!(
+        t.metric("udesk_relay_events_in_total").await,
+        stored.len() as u64
+    );
+
+    // The live stream has every stored push, once and in order, without any further push.
+    let mut delivered = Vec::new();
+    while let Some(event) = live.next_within(QUIET).await {
+        let message: udesk_protocol::relay::StreamMessage =
+            udesk_protocol::from_str(&event.data).unwrap();
+        delivered.push(message.message.message_id);
+    }
+    let missing = stored.iter().filter(|id| !delivered.contains(id)).count();
+    assert_eq!(
+        delivered,
+        stored,
+        "{missing} of {} stored pushes never reached the live stream",
+        stored.len()
+    );
+}

@@ -58,14 +58,24 @@ impl Sim {
         message_id: &str,
         content: &Content,
     ) -> Result<(), ApiError> {
-        let Content::Text(text) = content else {
-            return Err(ApiError::bad(
-                "type",
-                format!(
-                    "the robot accepts only type `message`, not `{}`",
-                    content.kind()
-                ),
-            ));
+        // Text gets an answer from the knowledge base; a picture, voice note, video or file a
+        // canned reply (the robot cannot look at them), which points to a human agent.
+        let reply = match content {
+            Content::Text(text) => {
+                Content::RobotAnswer(crate::robot::answer(&self.config.knowledge_base, &text.content))
+            }
+            Content::Image(_) | Content::Audio(_) | Content::Video(_) | Content::File(_) => {
+                Content::text(crate::robot::media_reply(content.kind()))
+            }
+            _ => {
+                return Err(ApiError::bad(
+                    "type",
+                    format!(
+                        "the robot accepts only type `message` (and image, audio, video, file), not `{}`",
+                        content.kind()
+                    ),
+                ))
+            }
         };
         if let Some(customer) = world.customers.get_mut(token) {
             customer.with_robot = true;
@@ -76,8 +86,7 @@ impl Sim {
             &customer_message(message_id, None, content.clone()),
             None,
         );
-        let answer = crate::robot::answer(&self.config.knowledge_base, &text.content);
-        let reply = self.robot_message(Content::RobotAnswer(answer));
+        let reply = self.robot_message(reply);
         self.deliver(world, token, AssignType::Robot, vec![reply]);
         Ok(())
     }

@@ -88,7 +88,7 @@
 //! - `robot` + [`kb`]: the robot and its knowledge base; `demo_agent`: the scripted agent.
 //! - `webhook`: reply notification delivery; [`faults`]: fault knobs; `ring`: the bounded buffer
 //!   records live in.
-//! - `console`, `admin`, `media`: the console page, inspection endpoints, generated media.
+//! - `console`, `admin`, `media`: the console page, inspection endpoints, demo media (committed files).
 
 mod admin;
 mod api;

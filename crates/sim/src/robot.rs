@@ -51,6 +51,23 @@ pub fn answer(kb: &KnowledgeBase, question: &str) -> RobotAnswer {
     }
 }
 
+/// The robot's canned reply to a picture, voice note, video or file (`kind` is the message
+/// type): it cannot look at them, so it asks for words or offers a person. Bilingual, since the
+/// robot cannot tell the customer's language from a picture.
+pub fn media_reply(kind: &str) -> String {
+    let (zh, en) = match kind {
+        "image" => ("图片", "picture"),
+        "audio" => ("语音", "voice message"),
+        "video" => ("视频", "video"),
+        _ => ("文件", "file"),
+    };
+    format!(
+        "收到您的{zh}。机器人还看不懂{zh}：请用文字描述您的问题，或输入“转人工”联系人工客服。\n\
+         Thanks for the {en}. I can't look at it: please describe the problem in words, or type \
+         \"agent\" to reach a person."
+    )
+}
+
 /// The robot's `robot_transfer` event: it hands the customer over to agent session
 /// `session_id` (pushed with `assign_type: robot`, before the agent's `info_appoint`).
 pub fn transfer_event(session_id: u64) -> Content {
@@ -71,6 +88,16 @@ fn suggestions(titles: &[String]) -> Vec<Suggestion> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_gets_a_canned_reply_in_both_languages() {
+        let reply = media_reply("image");
+        assert!(
+            reply.contains("图片") && reply.contains("picture"),
+            "{reply}"
+        );
+        assert!(media_reply("application").contains("file"));
+    }
 
     fn ask(question: &str) -> RobotAnswer {
         answer(&KnowledgeBase::bundled(), question)

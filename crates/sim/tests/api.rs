@@ -370,8 +370,9 @@ async fn send_message_checks_customer_session_type_and_message_id() {
             2005,
             "im_sub_session_id",
         ),
+        // The robot reads text (and answers media with a canned reply), not rich HTML.
         (
-            ok(json!({"type": "image", "data": {"content": "http://x/a.png"}})),
+            ok(json!({"type": "rich", "data": {"content": "<b>x</b>"}})),
             2005,
             "type",
         ),

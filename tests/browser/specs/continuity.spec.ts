@@ -153,7 +153,10 @@ test('two open tabs show one conversation', async ({ page, context, relay, widge
 test('opening the chat while the relay is unreachable recovers by itself', async ({ page, startRelay, widget }) => {
   const relay = await startRelay({ store: `sqlite:${path.join(tempDir(), 'relay.sqlite3')}` });
   await page.goto(relay.url);
-  await expect(widget.launcher).toBeVisible();
+  // The visitor's pointer passes over the launcher: the app is fetched (while the relay is up).
+  const fetched = page.waitForResponse((r) => r.url().endsWith('.wasm'));
+  await widget.launcher.hover();
+  await (await fetched).finished();
   await relay.stop();
   await widget.open();
   await expect(widget.errorBanner).toBeVisible();

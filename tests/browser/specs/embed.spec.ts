@@ -189,7 +189,8 @@ test('identify() makes a signed user the same customer in every browser', async 
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(url);
-    await page.waitForFunction(() => (window as any).UdeskChat?.ready);
+    // identify() waits for the app, which open() loads.
+    await page.waitForFunction(() => (window as any).UdeskChat?.__udesk);
     await page.evaluate((sig) => {
       const chat = (window as any).UdeskChat;
       chat.identify({ user_id: 'user-42', signature: sig, name: 'Ada Lovelace', email: 'ada@example.com' });
@@ -213,7 +214,7 @@ test('identify() makes a signed user the same customer in every browser', async 
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(url);
-  await page.waitForFunction(() => (window as any).UdeskChat?.ready);
+  await page.waitForFunction(() => (window as any).UdeskChat?.__udesk);
   await page.evaluate(() => {
     (window as any).UdeskChat.identify({ user_id: 'user-42', signature: '00'.repeat(32) });
     (window as any).UdeskChat.open();

@@ -18,7 +18,7 @@
 //! - message contents: [`tagged_content`], [`content`], [`content_value`].
 //! - survey options: [`survey_options`], [`survey_options_value`].
 //! - the relay's `/v1` API: its answers ([`visitor_response`], [`create_session_response`],
-//!   [`queue_status_response`], [`code_response`], [`error_body`]), its stream
+//!   [`queue_status_response`], [`code_response`], [`error_body`], [`upload_response`]), its stream
 //!   ([`stream_message`], [`stream_reset`]) and the widget's requests (`*_value`).
 
 mod content;
@@ -30,8 +30,8 @@ pub use content::{content, content_value, tagged_content};
 pub use relay::{
     assign_type, code, code_response, create_session_request_value, create_session_response,
     error_body, queue_status_response, robot_evaluation_value, send_message_value, stream_message,
-    stream_reset, survey_request_value, visitor_request, visitor_request_value, visitor_response,
-    visitor_response_value,
+    stream_reset, survey_request_value, upload_response, visitor_request, visitor_request_value,
+    visitor_response, visitor_response_value,
 };
 pub use survey::{survey_options, survey_options_value};
 

@@ -9,7 +9,10 @@ use super::value::{self, expected, opt_str, Fields, Object, Result};
 use crate::code::{Code, CodeResponse};
 use crate::message::SendMessageRequest;
 use crate::notification::ReplyMessage;
-use crate::relay::{ErrorBody, StreamMessage, StreamReset, VisitorRequest, VisitorResponse};
+use crate::relay::{
+    ErrorBody, MediaKind, StreamMessage, StreamReset, UploadResponse, VisitorRequest,
+    VisitorResponse,
+};
 use crate::robot::RobotEvaluationRequest;
 use crate::session::{
     AgentInfo, AssignInfo, AssignType, CreateSessionRequest, CreateSessionResponse, RobotInfo,
@@ -26,6 +29,18 @@ pub fn visitor_response(value: Value) -> Result<VisitorResponse> {
         customer_token: f.string("customer_token")?,
         token: f.string("token")?,
         expires_at: f.u64("expires_at")?,
+    })
+}
+
+/// The answer of `POST /v1/uploads`.
+pub fn upload_response(value: Value) -> Result<UploadResponse> {
+    let mut f = Fields::of(value)?;
+    Ok(UploadResponse {
+        url: f.string("url")?,
+        kind: f.req("type", media_kind)?,
+        filename: f.string("filename")?,
+        filesize: f.string("filesize")?,
+        content_type: f.string("content_type")?,
     })
 }
 
@@ -108,6 +123,13 @@ fn agent_info(value: Value) -> Result<AgentInfo> {
         agent_avatar: f.opt_string("agent_avatar")?,
         survey_options: f.opt("survey_options", survey_options)?.map(Box::new),
     })
+}
+
+pub fn media_kind(value: Value) -> Result<MediaKind> {
+    value
+        .as_str()
+        .and_then(MediaKind::from_message_type)
+        .ok_or_else(|| expected("image, audio, video or file"))
 }
 
 pub fn code(value: Value) -> Result<Code> {

@@ -181,16 +181,23 @@ pub fn id(value: Value) -> Result<Option<u64>> {
     }
 }
 
-/// Seconds as a number or a numeric string; `""` is `None` (`lenient::opt_seconds`).
+/// Seconds as a number or a numeric string; `""` is `None`. Finite and not negative, as
+/// `lenient::opt_seconds` reads them.
 pub fn seconds(value: Value) -> Result<Option<f64>> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Number(n) => Ok(n.as_f64()),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => parse_decimal(s.trim())
-            .map(Some)
-            .ok_or_else(|| expected("a number of seconds")),
-        _ => Err(expected("a number of seconds")),
+    let seconds = match value {
+        Value::Null => return Ok(None),
+        Value::Number(n) => match n.as_f64() {
+            Some(seconds) => seconds,
+            None => return Ok(None),
+        },
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
+        Value::String(s) => parse_decimal(s.trim()).unwrap_or(f64::NAN),
+        _ => f64::NAN,
+    };
+    if seconds.is_finite() && seconds >= 0.0 {
+        Ok(Some(seconds))
+    } else {
+        Err(expected("a non-negative number of seconds"))
     }
 }
 

@@ -18,7 +18,7 @@ mod redis;
 mod sqlite;
 
 pub(crate) use self::redis::decode_notification;
-pub use self::redis::{redacted_url, Durability, RedisFeed, RedisStore};
+pub use self::redis::{redacted_url, Durability, RedisFeed, RedisPool, RedisStore};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 

@@ -9,6 +9,8 @@
 //! - `udesk:<ct>:sent` (hash message_id → answer) + `udesk:<ct>:sent_at` (sorted set): sends.
 //! - `udesk:<ct>:customer`: hash, the profile.
 //! - `udesk:customers`: sorted set of customers with prunable data, for retention.
+//! - `udesk:rate:…` and `udesk:streams:ip:…`: the limits shared by the relays
+//!   ([`crate::shared_limits`], over this store's [`RedisPool`]).
 //!
 //! A push is one Lua script: for each message, dedupe check, `INCR`, append and `PUBLISH`, then
 //! count retention, all atomic. So a push stored by relay A and retried to relay B is stored
@@ -17,8 +19,9 @@
 //! [`crate::fanout`] feeds them into each relay's hub.
 //!
 //! Durability is Redis's: only `appendonly yes` with `appendfsync always` fsyncs a write before
-//! Redis answers it. [`RedisStore::durability`] reads both, and the relay refuses to start
-//! without them unless told otherwise (see the README).
+//! Redis answers it. [`RedisStore::durability`] reads both (or, where `CONFIG` is refused, at
+//! least whether the append-only file is on), and the relay refuses to start without them
+//! unless told otherwise (see the README).
 //!
 //! Commands are blocking, like the [`Store`] trait, on a small pool of connections with
 //! timeouts. A connection that failed is dropped, never reused (after a lost connection, the
@@ -29,7 +32,7 @@ use super::{
     assign_type_from, Bounds, CustomerProfile, Push, Retention, Store, StoreError, StoredEvent,
 };
 use redis::{Client, Connection, Script};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Idle connections kept for reuse.
@@ -127,7 +130,8 @@ pub enum Durability {
         appendonly: String,
         appendfsync: String,
     },
-    /// `CONFIG GET` is not allowed (managed services often disable it).
+    /// `CONFIG GET` is not allowed (managed services often disable it) and `INFO persistence`
+    /// does not show the append-only file off: the fsync policy cannot be read.
     Unknown(String),
 }
 
@@ -139,10 +143,16 @@ pub struct RedisFeed {
     pub channel: String,
 }
 
-/// A Redis-backed [`Store`].
-pub struct RedisStore {
+/// Blocking connections to one Redis, with timeouts, reused while they work. Shared by the
+/// store and the limits kept in Redis ([`crate::limits::SharedLimits`]).
+pub struct RedisPool {
     client: Client,
     idle: Mutex<Vec<Connection>>,
+}
+
+/// A Redis-backed [`Store`].
+pub struct RedisStore {
+    pool: Arc<RedisPool>,
     retention: Retention,
     channel: String,
     append: Script,
@@ -213,22 +223,24 @@ impl RedisStore {
         let client = Client::open(url)?;
         let db = client.get_connection_info().redis_settings().db();
         let store = RedisStore {
-            client,
-            idle: Mutex::new(Vec::new()),
+            pool: Arc::new(RedisPool {
+                client,
+                idle: Mutex::new(Vec::new()),
+            }),
             retention,
             channel: format!("{PREFIX}events:{db}"),
             append: Script::new(APPEND),
             prune: Script::new(PRUNE),
             save_customer: Script::new(SAVE_CUSTOMER),
         };
-        store.with(|c| redis::cmd("PING").query::<String>(c))?;
+        store.pool.with(|c| redis::cmd("PING").query::<String>(c))?;
         Ok(store)
     }
 
     /// Whether Redis fsyncs every write before answering (see the module docs).
     pub fn durability(&self) -> Result<Durability, StoreError> {
         let read = |name: &str| {
-            self.with(|c| {
+            self.pool.with(|c| {
                 redis::cmd("CONFIG")
                     .arg("GET")
                     .arg(name)
@@ -240,7 +252,20 @@ impl RedisStore {
                 a.get(1).cloned().unwrap_or_default(),
                 f.get(1).cloned().unwrap_or_default(),
             ),
-            (Err(e), _) | (_, Err(e)) => return Ok(Durability::Unknown(e.to_string())),
+            (Err(e), _) | (_, Err(e)) => {
+                // Managed services that refuse CONFIG usually answer INFO: an append-only file
+                // that is off is enough to know (its fsync policy is not in INFO).
+                let info = self
+                    .pool
+                    .with(|c| redis::cmd("INFO").arg("persistence").query::<String>(c));
+                if info.is_ok_and(|info| info.lines().any(|l| l.trim() == "aof_enabled:0")) {
+                    return Ok(Durability::Lossy {
+                        appendonly: "no".into(),
+                        appendfsync: "unknown (CONFIG GET refused)".into(),
+                    });
+                }
+                return Ok(Durability::Unknown(e.to_string()));
+            }
         };
         if appendonly == "yes" && appendfsync == "always" {
             Ok(Durability::Fsynced)
@@ -255,17 +280,24 @@ impl RedisStore {
     /// How to follow this store's new-event notifications.
     pub fn feed(&self) -> RedisFeed {
         RedisFeed {
-            client: self.client.clone(),
+            client: self.pool.client.clone(),
             channel: self.channel.clone(),
         }
     }
 
+    /// The connections, for the limits kept in the same Redis.
+    pub fn pool(&self) -> Arc<RedisPool> {
+        self.pool.clone()
+    }
+}
+
+impl RedisPool {
     fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs `call` on a pooled connection; a connection that failed is dropped.
-    fn with<T>(
+    pub fn with<T>(
         &self,
         call: impl FnOnce(&mut Connection) -> redis::RedisResult<T>,
     ) -> Result<T, StoreError> {
@@ -315,7 +347,7 @@ impl Store for RedisStore {
         for message in &push.messages {
             call.arg(&message.message_id).arg(&message.json);
         }
-        let members: Vec<String> = self.with(|c| call.invoke(c))?;
+        let members: Vec<String> = self.pool.with(|c| call.invoke(c))?;
         decode_members(ct, members)
     }
 
@@ -325,7 +357,7 @@ impl Store for RedisStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let members: Vec<String> = self.with(|c| {
+        let members: Vec<String> = self.pool.with(|c| {
             redis::cmd("ZRANGEBYSCORE")
                 .arg(key(customer_token, "events"))
                 .arg(format!("({after}"))
@@ -339,7 +371,7 @@ impl Store for RedisStore {
     }
 
     fn bounds(&self, customer_token: &str) -> Result<Bounds, StoreError> {
-        let (first, last): (Vec<String>, Option<u64>) = self.with(|c| {
+        let (first, last): (Vec<String>, Option<u64>) = self.pool.with(|c| {
             redis::pipe()
                 .atomic()
                 .cmd("ZRANGE")
@@ -364,7 +396,7 @@ impl Store for RedisStore {
         let mut removed = 0;
         let mut cursor: u64 = 0;
         loop {
-            let (next, page): (u64, Vec<String>) = self.with(|c| {
+            let (next, page): (u64, Vec<String>) = self.pool.with(|c| {
                 redis::cmd("ZSCAN")
                     .arg(index_key())
                     .arg(cursor)
@@ -384,7 +416,7 @@ impl Store for RedisStore {
                     .arg(events_before)
                     .arg(keys_before)
                     .arg(ct);
-                removed += self.with(|c| call.invoke::<u64>(c))?;
+                removed += self.pool.with(|c| call.invoke::<u64>(c))?;
             }
             if next == 0 {
                 return Ok(removed);
@@ -415,11 +447,11 @@ impl Store for RedisStore {
             .arg(now_ms)
             .arg(customer_token)
             .ignore();
-        self.with(|c| pipe.query::<()>(c))
+        self.pool.with(|c| pipe.query::<()>(c))
     }
 
     fn owns_session(&self, customer_token: &str, session: u64) -> Result<bool, StoreError> {
-        let score: Option<f64> = self.with(|c| {
+        let score: Option<f64> = self.pool.with(|c| {
             redis::cmd("ZSCORE")
                 .arg(key(customer_token, "sessions"))
                 .arg(session)
@@ -429,7 +461,7 @@ impl Store for RedisStore {
     }
 
     fn knows_message(&self, customer_token: &str, message_id: &str) -> Result<bool, StoreError> {
-        let score: Option<f64> = self.with(|c| {
+        let score: Option<f64> = self.pool.with(|c| {
             redis::cmd("ZSCORE")
                 .arg(key(customer_token, "seen"))
                 .arg(message_id)
@@ -439,7 +471,7 @@ impl Store for RedisStore {
     }
 
     fn customer(&self, customer_token: &str) -> Result<Option<CustomerProfile>, StoreError> {
-        let fields: std::collections::HashMap<String, String> = self.with(|c| {
+        let fields: std::collections::HashMap<String, String> = self.pool.with(|c| {
             redis::cmd("HGETALL")
                 .arg(key(customer_token, "customer"))
                 .query(c)
@@ -464,7 +496,7 @@ impl Store for RedisStore {
             .arg(flag(p.email.is_some()))
             .arg(p.email.as_deref().unwrap_or(""))
             .arg(flag(p.created_upstream));
-        self.with(|c| call.invoke::<()>(c))
+        self.pool.with(|c| call.invoke::<()>(c))
     }
 
     fn sent_answer(
@@ -473,7 +505,7 @@ impl Store for RedisStore {
         message_id: &str,
         since_ms: u64,
     ) -> Result<Option<String>, StoreError> {
-        let (at, answer): (Option<f64>, Option<String>) = self.with(|c| {
+        let (at, answer): (Option<f64>, Option<String>) = self.pool.with(|c| {
             redis::pipe()
                 .cmd("ZSCORE")
                 .arg(key(customer_token, "sent_at"))
@@ -493,7 +525,7 @@ impl Store for RedisStore {
         answer_json: &str,
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        self.with(|c| {
+        self.pool.with(|c| {
             redis::pipe()
                 .atomic()
                 .cmd("HSET")

@@ -132,11 +132,9 @@ impl SqliteStore {
     pub fn open(path: &Path, retention: Retention) -> Result<SqliteStore, StoreError> {
         let in_memory = path.as_os_str() == ":memory:";
         if !in_memory {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Other(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
+            // Transcripts, names and e-mails: 0600 in a 0700 directory (WAL and SHM follow).
+            crate::private_fs::prepare_private_database(path)
+                .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", path.display())))?;
         }
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -513,6 +511,33 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
     use udesk_protocol::session::AssignType;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_store_and_its_wal_and_shm_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("fresh").join("data");
+        let path = data.join("relay.sqlite3");
+        let store = SqliteStore::open(&path, Retention::days(30, 0)).unwrap();
+        let push = Push {
+            customer_token: "c".into(),
+            assign_type: AssignType::Agent,
+            received_at: 1,
+            messages: vec![super::super::NewMessage {
+                message_id: "m".into(),
+                json: r#"{"message_id":"m","data":{"content":"secret"}}"#.into(),
+            }],
+            sessions: vec![],
+        };
+        store.append(&push).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700, "data directory");
+        assert_eq!(mode(&dir.path().join("fresh")), 0o700);
+        for name in ["relay.sqlite3", "relay.sqlite3-wal", "relay.sqlite3-shm"] {
+            assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+        }
+    }
 
     #[test]
     fn concurrent_pushes_are_group_committed_without_loss_or_reorder() {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod redis;
+pub mod s3;
 pub mod store_contract;
 
 use clap::Parser;
@@ -68,7 +69,7 @@ pub fn config_with_store(dir: &TempDir, store: &str, extra: &[&str]) -> Config {
 
 /// Starts a relay with the default test flags plus `extra`.
 pub async fn start(extra: &[&str]) -> TestRelay {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir();
     start_in(dir, extra).await
 }
 
@@ -80,14 +81,14 @@ pub async fn start_in(dir: TempDir, extra: &[&str]) -> TestRelay {
 
 /// Starts a relay on the store `store` (e.g. a shared `redis://…`).
 pub async fn start_on(store: &str, extra: &[&str]) -> TestRelay {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir();
     let config = config_with_store(&dir, store, extra);
     start_config(dir, config, SimConfig::default()).await
 }
 
 /// Starts a relay that embeds a simulator with `sim`'s setup.
 pub async fn start_with_sim(sim: SimConfig, extra: &[&str]) -> TestRelay {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir();
     let config = config(&dir, extra);
     start_config(dir, config, sim).await
 }
@@ -453,4 +454,15 @@ pub async fn drain_stream(
         out.push(udesk_protocol::from_str(&event.data).unwrap());
     }
     out
+}
+
+/// A temporary data directory as an operator would keep one: 0700 (a relay warns about any other).
+pub fn private_tempdir() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    dir
 }

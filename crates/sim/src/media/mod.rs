@@ -1,16 +1,12 @@
 //! Demo media the simulator serves itself under `/media/...`, so that image, audio, video and
 //! file messages point at something a browser can really show and play: a PNG picture, a WAV
-//! chime, an MP4 (H.264) clip and a PDF. Everything is drawn or synthesised at start-up (a few
-//! milliseconds), so the repository ships no binaries. Avatars (`/media/avatar/<name>.png`) are
-//! drawn on demand, coloured by name.
+//! chime, an MP4 (H.264) clip and a PDF. They are small files committed in `crates/sim/media/`
+//! and compiled in (`include_bytes!`), so neither the simulator nor the relay that embeds it
+//! carries image, sound or video encoders. Avatars (`/media/avatar/<name>.png`) are one of six
+//! colours chosen by name, or the robot's.
 //!
 //! Responses carry their Content-Type and Content-Length and honour single byte ranges, which
 //! media elements use to seek.
-
-mod mp4;
-mod pdf;
-mod png;
-mod wav;
 
 use crate::Sim;
 use axum::body::Body;
@@ -20,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// One servable file.
 #[derive(Clone, Debug)]
@@ -33,48 +29,43 @@ pub struct MediaItem {
     pub duration_secs: Option<f64>,
 }
 
-/// The demo media, generated once per process.
+/// The demo media.
 #[derive(Clone, Debug)]
 pub struct Library {
     items: Vec<MediaItem>,
 }
 
 impl Library {
+    /// The committed demo files (a 240×160 landscape, a 1.2 s chime, a 2 s clip, a one-page
+    /// guide), with their names and durations.
     pub fn generate() -> Self {
-        static LIBRARY: OnceLock<Library> = OnceLock::new();
-        LIBRARY.get_or_init(Library::draw).clone()
-    }
-
-    fn draw() -> Self {
-        let (video, video_secs) = demo_video();
-        let (audio, audio_secs) = wav::chime();
         let items = vec![
             item(
                 "demo.png",
                 "udesk-demo.png",
                 "image/png",
-                demo_picture(),
+                include_bytes!("../../media/demo.png"),
                 None,
             ),
             item(
                 "demo.wav",
                 "udesk-chime.wav",
                 "audio/wav",
-                audio,
-                Some(audio_secs),
+                include_bytes!("../../media/demo.wav"),
+                Some(1.2),
             ),
             item(
                 "demo.mp4",
                 "udesk-clip.mp4",
                 "video/mp4",
-                video,
-                Some(video_secs),
+                include_bytes!("../../media/demo.mp4"),
+                Some(2.0),
             ),
             item(
                 "demo.pdf",
                 "udesk-chat-guide.pdf",
                 "application/pdf",
-                pdf::guide(),
+                include_bytes!("../../media/demo.pdf"),
                 None,
             ),
         ];
@@ -106,14 +97,14 @@ fn item(
     name: &str,
     filename: &'static str,
     content_type: &'static str,
-    bytes: Vec<u8>,
+    bytes: &'static [u8],
     duration_secs: Option<f64>,
 ) -> MediaItem {
     MediaItem {
         path: format!("/media/{name}"),
         filename,
         content_type,
-        bytes: Bytes::from(bytes),
+        bytes: Bytes::from_static(bytes),
         duration_secs,
     }
 }
@@ -139,7 +130,7 @@ async fn serve_avatar(Path(name): Path<String>, headers: HeaderMap) -> Response 
     let Some(stem) = name.strip_suffix(".png") else {
         return (StatusCode::NOT_FOUND, "avatars are PNG").into_response();
     };
-    ranged("image/png", Bytes::from(avatar(stem)), &headers)
+    ranged("image/png", Bytes::from_static(avatar(stem)), &headers)
 }
 
 /// The whole body, or the one byte range the request asks for.
@@ -210,188 +201,25 @@ fn parse_range(value: &str, len: usize) -> Option<Result<(usize, usize), ()>> {
     })
 }
 
-/// An RGB canvas to draw the pictures on.
-struct Canvas {
-    width: usize,
-    height: usize,
-    rgb: Vec<u8>,
-}
-
-impl Canvas {
-    fn new(width: usize, height: usize) -> Self {
-        Canvas {
-            width,
-            height,
-            rgb: vec![0; width * height * 3],
-        }
+/// The avatar for `name`: one of six colours chosen by a hash of the name (so an agent keeps
+/// theirs), or the robot's own.
+fn avatar(name: &str) -> &'static [u8] {
+    const COLOURS: [&[u8]; 6] = [
+        include_bytes!("../../media/avatar-0.png"),
+        include_bytes!("../../media/avatar-1.png"),
+        include_bytes!("../../media/avatar-2.png"),
+        include_bytes!("../../media/avatar-3.png"),
+        include_bytes!("../../media/avatar-4.png"),
+        include_bytes!("../../media/avatar-5.png"),
+    ];
+    if name == "robot" {
+        return include_bytes!("../../media/avatar-robot.png");
     }
-
-    fn paint(&mut self, mut color_at: impl FnMut(f32, f32) -> Option<[u8; 3]>) {
-        for y in 0..self.height {
-            for x in 0..self.width {
-                if let Some(c) = color_at(x as f32, y as f32) {
-                    let at = (y * self.width + x) * 3;
-                    self.rgb[at..at + 3].copy_from_slice(&c);
-                }
-            }
-        }
-    }
-
-    fn png(&self) -> Vec<u8> {
-        png::encode(self.width as u32, self.height as u32, &self.rgb)
-    }
-}
-
-fn mix(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
-    let t = t.clamp(0.0, 1.0);
-    [0, 1, 2].map(|i| (f32::from(a[i]) * (1.0 - t) + f32::from(b[i]) * t) as u8)
-}
-
-/// A landscape: sky, sun, two hills, a chat bubble.
-fn demo_picture() -> Vec<u8> {
-    let (w, h) = (240.0, 160.0);
-    let mut canvas = Canvas::new(w as usize, h as usize);
-    canvas.paint(|x, y| {
-        let sky = mix([120, 180, 250], [220, 240, 255], y / h);
-        let sun = ((x - 180.0).powi(2) + (y - 40.0).powi(2)).sqrt() < 22.0;
-        let far_hill = y > 110.0 - 25.0 * ((x / w) * std::f32::consts::PI).sin();
-        let near_hill = y > 125.0 - 18.0 * ((x / w) * 2.0 * std::f32::consts::PI + 1.0).sin();
-        let bubble = ((x - 60.0) / 40.0).powi(2) + ((y - 45.0) / 24.0).powi(2) < 1.0
-            || (x > 40.0 && x < 52.0 && y > 60.0 && y < 78.0 - (x - 40.0));
-        Some(if bubble {
-            [255, 255, 255]
-        } else if near_hill {
-            mix([70, 160, 80], [40, 110, 50], (y - 100.0) / 60.0)
-        } else if far_hill {
-            [110, 180, 110]
-        } else if sun {
-            [255, 205, 60]
-        } else {
-            sky
-        })
-    });
-    // Three dots in the bubble: "typing…".
-    canvas.paint(|x, y| {
-        [45.0, 60.0, 75.0]
-            .iter()
-            .any(|cx| ((x - cx).powi(2) + (y - 45.0).powi(2)).sqrt() < 4.0)
-            .then_some([40, 110, 220])
-    });
-    canvas.png()
-}
-
-/// A round avatar coloured by `name`, with a simple face; "robot" gets a robot.
-fn avatar(name: &str) -> Vec<u8> {
-    let size = 64.0;
-    let hue = name.bytes().fold(2166136261u32, |h, b| {
+    // FNV-1a: stable across builds and platforms.
+    let hash = name.bytes().fold(2166136261u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(16777619)
     });
-    let palette = [
-        [33, 150, 243],
-        [233, 30, 99],
-        [0, 150, 136],
-        [255, 152, 0],
-        [103, 58, 183],
-        [76, 175, 80],
-    ];
-    let robot = name == "robot";
-    let base = if robot {
-        [96, 125, 139]
-    } else {
-        palette[hue as usize % palette.len()]
-    };
-    let mut canvas = Canvas::new(size as usize, size as usize);
-    canvas.paint(|x, y| {
-        let (dx, dy) = (x - 31.5, y - 31.5);
-        let r = (dx * dx + dy * dy).sqrt();
-        if r > 31.5 {
-            return Some([255, 255, 255]);
-        }
-        let eye = |cx: f32| ((x - cx).powi(2) + (y - 26.0).powi(2)).sqrt() < 4.5;
-        if robot {
-            let face = (18.0..46.0).contains(&x) && (18.0..44.0).contains(&y);
-            let mouth = (24.0..40.0).contains(&x) && (35.0..38.0).contains(&y);
-            let antenna = (30.0..34.0).contains(&x) && (8.0..18.0).contains(&y);
-            return Some(if eye(25.0) || eye(39.0) || mouth {
-                [38, 50, 56]
-            } else if face || antenna {
-                [236, 239, 241]
-            } else {
-                base
-            });
-        }
-        let from_mouth = ((x - 32.0).powi(2) + (y - 34.0).powi(2)).sqrt();
-        let smile = (from_mouth - 11.0).abs() < 1.5 && y > 37.0;
-        Some(if eye(24.0) || eye(40.0) || smile {
-            [255, 255, 255]
-        } else {
-            base
-        })
-    });
-    canvas.png()
-}
-
-/// Two seconds of a ball crossing a gradient, with a progress bar. Returns the file and its
-/// duration.
-fn demo_video() -> (Vec<u8>, f64) {
-    const W: usize = 96;
-    const H: usize = 64;
-    const FPS: u32 = 6;
-    const FRAMES: usize = 12;
-    let frames: Vec<mp4::Frame> = (0..FRAMES)
-        .map(|f| {
-            let t = f as f32 / (FRAMES - 1) as f32;
-            let (bx, by) = (
-                12.0 + t * 72.0,
-                32.0 - 18.0 * (t * std::f32::consts::PI).sin(),
-            );
-            let mut rgb = vec![[0u8; 3]; W * H];
-            for y in 0..H {
-                for x in 0..W {
-                    let (xf, yf) = (x as f32, y as f32);
-                    rgb[y * W + x] = if y >= H - 4 {
-                        if xf / W as f32 <= t {
-                            [255, 193, 7]
-                        } else {
-                            [60, 60, 60]
-                        }
-                    } else if ((xf - bx).powi(2) + (yf - by).powi(2)).sqrt() < 9.0 {
-                        [233, 30, 99]
-                    } else {
-                        mix([25, 118, 210], [129, 212, 250], (xf + yf) / (W + H) as f32)
-                    };
-                }
-            }
-            to_ycbcr(W, H, &rgb)
-        })
-        .collect();
-    let file = mp4::encode(W as u32, H as u32, FPS, &frames);
-    (file, FRAMES as f64 / f64::from(FPS))
-}
-
-/// RGB to studio-range YCbCr 4:2:0 (BT.601). Values stay in 16–240, so no sample is 0.
-fn to_ycbcr(width: usize, height: usize, rgb: &[[u8; 3]]) -> mp4::Frame {
-    let luma = |[r, g, b]: [u8; 3]| {
-        let (r, g, b) = (f32::from(r), f32::from(g), f32::from(b));
-        (16.0 + 0.257 * r + 0.504 * g + 0.098 * b).round() as u8
-    };
-    let chroma = |[r, g, b]: [u8; 3]| {
-        let (r, g, b) = (f32::from(r), f32::from(g), f32::from(b));
-        (
-            (128.0 - 0.148 * r - 0.291 * g + 0.439 * b).round() as u8,
-            (128.0 + 0.439 * r - 0.368 * g - 0.071 * b).round() as u8,
-        )
-    };
-    let y = rgb.iter().map(|&p| luma(p)).collect();
-    let (mut cb, mut cr) = (Vec::new(), Vec::new());
-    for cy in 0..height / 2 {
-        for cx in 0..width / 2 {
-            let (b, r) = chroma(rgb[(cy * 2) * width + cx * 2]);
-            cb.push(b);
-            cr.push(r);
-        }
-    }
-    mp4::Frame { y, cb, cr }
+    COLOURS[hash as usize % COLOURS.len()]
 }
 
 #[cfg(test)]
@@ -417,5 +245,19 @@ mod tests {
         }
         assert!(library.demo("video").bytes.len() < 150_000);
         assert!(library.demo("image").bytes.len() < 20_000);
+        assert!(library.demo("image").bytes.starts_with(b"\x89PNG"));
+        assert!(library.demo("audio").bytes.starts_with(b"RIFF"));
+        assert_eq!(&library.demo("video").bytes[4..8], b"ftyp");
+        assert!(library.demo("file").bytes.starts_with(b"%PDF-"));
+    }
+
+    #[test]
+    fn avatars_are_stable_per_name_and_the_robot_has_its_own() {
+        assert_eq!(avatar("Alice"), avatar("Alice"));
+        assert_ne!(avatar("robot"), avatar("Alice"));
+        let colours: std::collections::HashSet<&[u8]> =
+            (0..100).map(|i| avatar(&format!("agent {i}"))).collect();
+        assert_eq!(colours.len(), 6, "every colour is used");
+        assert!(colours.iter().all(|png| png.starts_with(b"\x89PNG")));
     }
 }
