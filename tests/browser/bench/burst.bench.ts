@@ -99,9 +99,10 @@ test('widget under bursts of replies', async ({ browser, hostPages, startRelay }
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
     await page.goto(widgetUrl);
-    await page.waitForFunction(() => (window as any).UdeskChat?.ready);
+    // The app loads on intent (the click), and is ready once the panel shows the welcome.
     await page.getByTestId('launcher').click();
     await page.getByTestId('reply').first().waitFor();
+    await page.waitForFunction(() => (window as any).UdeskChat?.ready);
     const token = await customerToken(page);
     if (!open) await page.getByTestId('close').click();
     await page.evaluate(instrument);
@@ -185,6 +186,7 @@ test('widget under bursts of replies', async ({ browser, hostPages, startRelay }
     }
     await page.waitForTimeout(300);
     await page.reload();
+    // A returning visitor's app loads when the page is idle, before any click.
     await page.waitForFunction(() => (window as any).UdeskChat?.ready);
     await page.evaluate(instrument);
     const target = count ? texts[count - 1] : null;
