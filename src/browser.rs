@@ -33,6 +33,15 @@ pub async fn sleep(ms: u32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Runs `f` once after `ms` milliseconds (a task of its own, after what is queued now).
+pub fn set_timeout(ms: i32, f: impl FnOnce() + 'static) {
+    let callback = wasm_bindgen::closure::Closure::once_into_js(f);
+    let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
+        wasm_bindgen::JsCast::unchecked_ref(&callback),
+        ms,
+    );
+}
+
 /// A random number in `[0, 1)` for jitter.
 pub fn jitter() -> f64 {
     js_sys::Math::random()
@@ -50,6 +59,12 @@ pub fn storage_set(key: &str, value: &str) {
     // Full or disabled storage (private mode) only costs continuity, never the chat itself.
     if let Some(storage) = window().local_storage().ok().flatten() {
         let _ = storage.set_item(key, value);
+    }
+}
+
+pub fn storage_remove(key: &str) {
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.remove_item(key);
     }
 }
 

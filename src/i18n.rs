@@ -114,6 +114,8 @@ pub struct Texts {
     pub call: &'static str,
     pub error_generic: &'static str,
     pub messages_label: &'static str,
+    /// The button above the transcript's rendered rows that renders earlier ones.
+    pub show_earlier: &'static str,
     pub you: &'static str,
     pub system: &'static str,
     /// The accessible name of the star survey's group.
@@ -237,6 +239,7 @@ pub static EN: Texts = Texts {
     call: "Call",
     error_generic: "Something went wrong. Please try again.",
     messages_label: "Conversation",
+    show_earlier: "Show earlier messages",
     you: "You",
     system: "System",
     stars_label: "Rating",
@@ -307,6 +310,7 @@ pub static ZH_CN: Texts = Texts {
     call: "拨打",
     error_generic: "出错了，请重试。",
     messages_label: "会话记录",
+    show_earlier: "查看更早的消息",
     you: "我",
     system: "系统",
     stars_label: "评分",

@@ -1,62 +1,28 @@
 //! Keeping message HTML inert.
 //!
-//! The relay sanitises rich messages with an allowlist before they reach a browser; the widget
-//! still never lets a message run script (defence in depth against a misconfigured relay or a
-//! real Udesk sending something new). HTML is parsed into an inert `<template>`, where scripts
-//! do not run and nothing loads; a small pass removes elements that can execute or navigate the
-//! page, every `on…` attribute and every URL that is not http(s)/mailto/tel; only then is the
-//! fragment moved into the message bubble. Links open in a new tab with `rel="noopener"`.
+//! The relay sanitises message HTML before it reaches a browser; the widget cleans it again with
+//! the **same allowlist**, [`udesk_protocol::html_policy`] (defence in depth against a
+//! misconfigured relay or a real Udesk sending something new). HTML is parsed into an inert
+//! `<template>`, where scripts do not run and nothing loads; [`render_into`] then walks the
+//! fragment: allowed elements keep their allowed attributes (URLs checked, inline styles reduced to
+//! the allowed properties with safe values, read from the browser's own parse of the style);
+//! elements the policy removes with their content go; any other element is unwrapped; elements
+//! outside the HTML namespace (SVG, MathML) and comments go. Only then is the fragment moved into
+//! the message bubble. Links open in a new tab with the policy's `rel`; images load lazily.
 //!
-//! The rules are pure functions, tested on the host; the DOM walk is wasm-only.
+//! The URL rules are pure functions, tested on the host; the DOM walk is wasm-only and tested in
+//! Chromium with the policy's shared cases (`tests/dom.rs`).
 
-/// Elements removed with their content: they run code, embed other documents or change the page.
-pub const BLOCKED_TAGS: &[&str] = &[
-    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "link", "meta",
-    "base", "form", "input", "button", "textarea", "select", "template", "noscript",
-];
-
-/// Attributes that hold a URL.
-const URL_ATTRS: &[&str] = &[
-    "href",
-    "src",
-    "xlink:href",
-    "action",
-    "formaction",
-    "poster",
-];
-
-/// Whether an attribute may stay on an element (its value is checked separately for URLs).
-pub fn is_allowed_attribute(name: &str) -> bool {
-    let name = name.trim().to_ascii_lowercase();
-    !(name.starts_with("on")
-        || name == "style"
-        || name == "srcdoc"
-        || name == "srcset"
-        || name.starts_with("formaction")
-        || name == "http-equiv")
-}
-
-/// Whether `name` is an attribute that holds a URL.
-pub fn is_url_attribute(name: &str) -> bool {
-    URL_ATTRS.contains(&name.trim().to_ascii_lowercase().as_str())
-}
+#[cfg(target_arch = "wasm32")]
+use udesk_protocol::html_policy as policy;
+use udesk_protocol::html_policy::{url_scheme, URL_SCHEMES};
 
 /// Whether a URL may be followed or loaded: http(s), mailto, tel, or relative. Browsers ignore
 /// whitespace and control characters inside a scheme (`java\tscript:`), so they are ignored here
-/// too before the scheme is read.
+/// too before the scheme is read ([`url_scheme`]). Message HTML is stricter (no relative URLs):
+/// see [`udesk_protocol::html_policy::is_allowed_url`].
 pub fn is_safe_url(url: &str) -> bool {
-    let cleaned: String = url
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .collect();
-    let lower = cleaned.to_ascii_lowercase();
-    match lower.find(':') {
-        // A colon after the first `/`, `?` or `#` is part of a path, not a scheme.
-        Some(colon) if !lower[..colon].contains(['/', '?', '#']) => {
-            matches!(&lower[..colon], "http" | "https" | "mailto" | "tel")
-        }
-        _ => true,
-    }
+    url_scheme(url).is_none_or(|scheme| URL_SCHEMES.contains(&scheme.as_str()))
 }
 
 /// Whether a URL is fit for a link button or a "read more" link: absolute http(s) only.
@@ -126,7 +92,8 @@ pub fn strip_tags(html: &str) -> String {
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Parses `html` inertly, cleans it and puts it into `container` (replacing its children).
+/// Parses `html` inertly, cleans it by the policy and puts it into `container` (replacing its
+/// children).
 #[cfg(target_arch = "wasm32")]
 pub fn render_into(container: &web_sys::Element, html: &str) {
     use wasm_bindgen::JsCast;
@@ -140,71 +107,170 @@ pub fn render_into(container: &web_sys::Element, html: &str) {
     let template: web_sys::HtmlTemplateElement = template.unchecked_into();
     template.set_inner_html(html);
     let content = template.content();
-    if let Ok(elements) = content.query_selector_all("*") {
-        for i in 0..elements.length() {
-            let Some(element) = elements
-                .item(i)
-                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-            else {
-                continue;
-            };
-            let tag = element.tag_name().to_ascii_lowercase();
-            if BLOCKED_TAGS.contains(&tag.as_str()) {
-                element.remove();
-                continue;
-            }
-            clean_attributes(&element);
-            if tag == "a" {
-                let _ = element.set_attribute("target", "_blank");
-                let _ = element.set_attribute("rel", "noopener noreferrer");
-            }
-            if tag == "img" {
-                let _ = element.set_attribute("loading", "lazy");
-            }
-        }
-    }
+    clean_tree(&content);
     container.set_inner_html("");
     let _ = container.append_child(&content);
 }
 
+/// Walks `root`'s descendants in document order, without recursion (nesting depth is the
+/// sender's choice): each node is kept, removed with its content, or unwrapped.
 #[cfg(target_arch = "wasm32")]
-fn clean_attributes(element: &web_sys::Element) {
+fn clean_tree(root: &web_sys::Node) {
+    use wasm_bindgen::JsCast;
+    use web_sys::Node;
+
+    let mut next = root.first_child();
+    while let Some(node) = next {
+        let after = next_outside(&node, root);
+        next = match node.node_type() {
+            Node::TEXT_NODE => after,
+            Node::ELEMENT_NODE => {
+                let element: &web_sys::Element = node.unchecked_ref();
+                match verdict(element) {
+                    Verdict::Keep(tag) => {
+                        clean_attributes(element, &tag);
+                        node.first_child().or(after)
+                    }
+                    Verdict::Unwrap => {
+                        let first = node.first_child();
+                        if let Some(parent) = node.parent_node() {
+                            while let Some(child) = node.first_child() {
+                                // Never expected to fail; if it did, the rest goes with the tag.
+                                if parent.insert_before(&child, Some(&node)).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        element.remove();
+                        first.or(after)
+                    }
+                    Verdict::Remove => {
+                        element.remove();
+                        after
+                    }
+                }
+            }
+            // Comments, processing instructions: nothing to show.
+            _ => {
+                if let Some(parent) = node.parent_node() {
+                    let _ = parent.remove_child(&node);
+                }
+                after
+            }
+        };
+    }
+}
+
+/// The node after `node` and its descendants in document order, staying inside `root`.
+#[cfg(target_arch = "wasm32")]
+fn next_outside(node: &web_sys::Node, root: &web_sys::Node) -> Option<web_sys::Node> {
+    let mut current = node.clone();
+    loop {
+        if let Some(sibling) = current.next_sibling() {
+            return Some(sibling);
+        }
+        let parent = current.parent_node()?;
+        if parent.is_same_node(Some(root)) {
+            return None;
+        }
+        current = parent;
+    }
+}
+
+/// What becomes of an element.
+#[cfg(target_arch = "wasm32")]
+enum Verdict {
+    /// Allowed: it stays, its attributes are cleaned (the lowercase tag name).
+    Keep(String),
+    /// Not allowed, harmless content: the tag goes, its children stay.
+    Unwrap,
+    /// Dangerous, or outside the HTML namespace: it goes with everything inside.
+    Remove,
+}
+
+#[cfg(target_arch = "wasm32")]
+fn verdict(element: &web_sys::Element) -> Verdict {
+    const HTML_NAMESPACE: &str = "http://www.w3.org/1999/xhtml";
+    if element.namespace_uri().as_deref() != Some(HTML_NAMESPACE) {
+        return Verdict::Remove;
+    }
+    let tag = element.local_name().to_ascii_lowercase();
+    if policy::is_allowed_tag(&tag) {
+        Verdict::Keep(tag)
+    } else if policy::is_removed_with_content(&tag) {
+        Verdict::Remove
+    } else {
+        Verdict::Unwrap
+    }
+}
+
+/// Removes the attributes the policy does not allow on `tag`, and those whose value fails its
+/// check; reduces `style` to the allowed properties; sets the links' `target` and `rel`.
+#[cfg(target_arch = "wasm32")]
+fn clean_attributes(element: &web_sys::Element, tag: &str) {
     let names = element.get_attribute_names();
     for name in names.iter() {
         let Some(name) = name.as_string() else {
             continue;
         };
-        let keep = is_allowed_attribute(&name)
-            && (!is_url_attribute(&name)
-                || element
-                    .get_attribute(&name)
-                    .is_some_and(|value| is_safe_url(&value)));
+        let name = name.to_ascii_lowercase();
+        let keep = if !policy::is_allowed_attribute(tag, &name) {
+            false
+        } else if name == "style" {
+            // Filtered through the browser's own parse of the style, not the policy's string
+            // filter: what is kept is what the browser would apply.
+            clean_style(element);
+            true
+        } else {
+            element
+                .get_attribute(&name)
+                .is_some_and(|value| policy::attribute_value(tag, &name, &value).is_some())
+        };
         if !keep {
             let _ = element.remove_attribute(&name);
         }
+    }
+    if tag == "a" {
+        let _ = element.set_attribute("target", policy::LINK_TARGET);
+        let _ = element.set_attribute("rel", policy::LINK_REL);
+    }
+    if tag == "img" {
+        // The widget's own addition: pictures far up the transcript load when scrolled to.
+        let _ = element.set_attribute("loading", "lazy");
+    }
+}
+
+/// Rewrites the element's `style` as `property:value;…` with only the allowed properties, as the
+/// browser parsed them, whose values pass the policy's check; removes it when none is left.
+#[cfg(target_arch = "wasm32")]
+fn clean_style(element: &web_sys::Element) {
+    use wasm_bindgen::JsCast;
+
+    let kept = element
+        .dyn_ref::<web_sys::HtmlElement>()
+        .map(|html| {
+            let style = html.style();
+            policy::STYLE_PROPERTIES
+                .iter()
+                .filter_map(|property| {
+                    let value = style.get_property_value(property).ok()?;
+                    policy::is_safe_style_value(&value)
+                        .then(|| [property, ":", value.trim()].concat())
+                })
+                .collect::<Vec<_>>()
+                .join(";")
+        })
+        .unwrap_or_default();
+    if kept.is_empty() {
+        let _ = element.remove_attribute("style");
+    } else {
+        let _ = element.set_attribute("style", &kept);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_handlers_and_inline_styles_are_not_allowed() {
-        for name in [
-            "onerror",
-            "ONLOAD",
-            " onclick",
-            "style",
-            "srcdoc",
-            "formaction",
-        ] {
-            assert!(!is_allowed_attribute(name), "{name}");
-        }
-        for name in ["href", "src", "alt", "title", "class", "width"] {
-            assert!(is_allowed_attribute(name), "{name}");
-        }
-    }
 
     #[test]
     fn only_harmless_url_schemes_pass() {

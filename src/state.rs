@@ -242,6 +242,47 @@ pub struct Outgoing {
     pub content: Content,
 }
 
+/// What a saved conversation holds besides the entries' contents: the entries as (key,
+/// revision) in their order, and everything else of [`Conversation`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outline {
+    pub visitor: Option<VisitorResponse>,
+    pub session: Session,
+    pub order: Vec<(String, u32)>,
+    pub last_event_id: u64,
+    pub unread: u32,
+    pub next_local: u64,
+    pub saved_at: i64,
+}
+
+/// What a [`Conversation::merge`] changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Merged {
+    /// Anything at all (the saved time aside).
+    pub changed: bool,
+    /// The stream's messages this tab learns from the other tab's save instead of its own
+    /// stream, in order, with whether each is notable as [`Conversation::apply`] would have said
+    /// (a message, or an event that brought a survey card, placed right below it): to announce
+    /// them and tell the host page.
+    pub news: Vec<(Entry, bool)>,
+}
+
+/// Where `key` is in `items` (keyed by `key_of`), looking at `hint` first: lists of entries are
+/// compared with others in nearly the same order, so the next key is most often where the last
+/// one left off, and a walk of two such lists costs one pass. (No `HashMap`: its hashing and
+/// table code cost the wasm about 10 KB for lists of a few hundred keys.)
+pub fn find_near<T>(
+    items: &[T],
+    key: &str,
+    hint: usize,
+    key_of: impl Fn(&T) -> &str,
+) -> Option<usize> {
+    if items.get(hint).is_some_and(|item| key_of(item) == key) {
+        return Some(hint);
+    }
+    items.iter().position(|item| key_of(item) == key)
+}
+
 /// The whole conversation.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
@@ -275,70 +316,106 @@ impl Conversation {
         }
     }
 
+    /// The conversation without its entries' contents: what a save holds besides the entries
+    /// (see [`Outline`]), for the newest `window` entries.
+    pub fn outline(&self, window: usize) -> Outline {
+        let skip = self.entries.len().saturating_sub(window);
+        Outline {
+            visitor: self.visitor.clone(),
+            session: self.session.clone(),
+            order: self.entries[skip..]
+                .iter()
+                .map(|e| (e.key.clone(), e.rev))
+                .collect(),
+            last_event_id: self.last_event_id,
+            unread: self.unread,
+            next_local: self.next_local,
+            saved_at: self.saved_at,
+        }
+    }
+
     /// Takes in what another tab of the same site saved, so that two open tabs show one
     /// conversation: entries this tab lacks are added where the other tab has them, an entry
     /// changed there (a send that went out, a rating) takes the newer revision, and the visitor,
     /// session and unread count follow whichever tab saved last. The stream resumes after the
     /// later event of the two, unless the newer save is another customer's (`identify()` in that
-    /// tab): its events are numbered anew. Returns whether anything changed.
-    pub fn merge(&mut self, other: Conversation) -> bool {
-        let before = self.clone();
-        let customer = |c: &Conversation| c.visitor.as_ref().map(|v| v.customer_token.clone());
-        let same_customer =
-            customer(self) == customer(&other) || self.visitor.is_none() || other.visitor.is_none();
+    /// tab): its events are numbered anew.
+    ///
+    /// Only what is new is read: `entry_of` gives the other tab's entry of a key, and is called
+    /// only for the keys this tab lacks or has at a lower revision (an entry it cannot give is
+    /// left out, as if it were not saved yet). Costs one pass over the keys, plus the new entries.
+    pub fn merge(
+        &mut self,
+        other: Outline,
+        mut entry_of: impl FnMut(&str) -> Option<Entry>,
+    ) -> Merged {
+        let customer = |v: &Option<VisitorResponse>| v.as_ref().map(|v| v.customer_token.clone());
+        let same_customer = customer(&self.visitor) == customer(&other.visitor)
+            || self.visitor.is_none()
+            || other.visitor.is_none();
+        let mut merged = Merged::default();
         let mut anchor: Option<usize> = None;
-        for theirs in other.entries {
-            match self.entries.iter().position(|e| e.key == theirs.key) {
+        // The newest stream entry added, while the entry right after it is not yet known: a
+        // survey card added right below an event makes the event notable.
+        let mut last_new_stream: Option<usize> = None;
+        for (key, rev) in other.order {
+            let after_new_stream = last_new_stream.take();
+            let hint = anchor.map_or(0, |a| a + 1);
+            match find_near(&self.entries, &key, hint, |e| &e.key) {
                 Some(i) => {
-                    if theirs.rev > self.entries[i].rev {
-                        self.entries[i] = theirs;
+                    if rev > self.entries[i].rev {
+                        if let Some(theirs) = entry_of(&key).filter(|e| e.rev > self.entries[i].rev)
+                        {
+                            self.entries[i] = theirs;
+                            merged.changed = true;
+                        }
                     }
                     anchor = Some(i);
                 }
                 None => {
+                    let Some(theirs) = entry_of(&key).filter(|e| e.key == key) else {
+                        continue;
+                    };
                     let at = anchor.map_or(0, |a| a + 1);
+                    let survey = matches!(theirs.body, Body::Survey { .. });
+                    if theirs.is_from_stream() {
+                        let message = matches!(&theirs.body, Body::Reply { content, .. } if !content.is_event());
+                        merged.news.push((theirs.clone(), message));
+                        last_new_stream = Some(merged.news.len() - 1);
+                    } else if let (true, Some(n)) = (survey, after_new_stream) {
+                        merged.news[n].1 = true;
+                    }
                     self.entries.insert(at, theirs);
+                    merged.changed = true;
                     anchor = Some(at);
                 }
             }
         }
-        self.next_local = self.next_local.max(other.next_local);
-        if same_customer {
-            self.last_event_id = self.last_event_id.max(other.last_event_id);
+        if other.next_local > self.next_local {
+            self.next_local = other.next_local;
+            merged.changed = true;
+        }
+        let last_event_id = if same_customer {
+            self.last_event_id.max(other.last_event_id)
         } else if other.saved_at > self.saved_at {
-            self.last_event_id = other.last_event_id;
+            other.last_event_id
+        } else {
+            self.last_event_id
+        };
+        if last_event_id != self.last_event_id {
+            self.last_event_id = last_event_id;
+            merged.changed = true;
         }
         if other.saved_at > self.saved_at {
+            merged.changed |= self.visitor != other.visitor
+                || self.session != other.session
+                || self.unread != other.unread;
             self.visitor = other.visitor;
             self.session = other.session;
             self.unread = other.unread;
             self.saved_at = other.saved_at;
         }
-        Conversation {
-            saved_at: before.saved_at,
-            ..self.clone()
-        } != before
-    }
-
-    /// The stream's messages that this conversation has and `before` lacked, as (key, notable):
-    /// what a tab learns from another tab's save instead of its own stream, to announce it and
-    /// tell the host page as [`Conversation::apply`] would have. Notable as there: a message, or
-    /// an event that brought a survey card (placed right below it).
-    pub fn news_since(&self, before: &Conversation) -> Vec<(String, bool)> {
-        let new = |e: &Entry| !before.has(&e.key);
-        self.entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.is_from_stream() && new(e))
-            .map(|(i, e)| {
-                let message = matches!(&e.body, Body::Reply { content, .. } if !content.is_event());
-                let survey = self
-                    .entries
-                    .get(i + 1)
-                    .is_some_and(|next| matches!(next.body, Body::Survey { .. }) && new(next));
-                (e.key.clone(), message || survey)
-            })
-            .collect()
+        merged
     }
 
     pub fn entry(&self, key: &str) -> Option<&Entry> {
@@ -1015,6 +1092,12 @@ pub(crate) mod tests {
         .unwrap()
     }
 
+    /// Merges another tab's whole conversation into `c`.
+    pub(crate) fn merge_in(c: &mut Conversation, other: Conversation) -> Merged {
+        let outline = other.outline(usize::MAX);
+        c.merge(outline, |key| other.entry(key).cloned())
+    }
+
     /// What a reload of `c` saved at `at` restores.
     pub(crate) fn reloaded(c: &Conversation, at: i64) -> Conversation {
         let mut c = saved_copy(c, at);
@@ -1447,7 +1530,7 @@ pub(crate) mod tests {
         b.session_created(AssignType::Agent, &agent_session(2001, 2), 22);
 
         let b_saved = reloaded(&b, 30);
-        assert!(a.merge(b_saved.clone()));
+        assert!(merge_in(&mut a, b_saved.clone()).changed);
         let keys: Vec<&str> = a.entries.iter().map(|e| e.key.as_str()).collect();
         assert!(keys.contains(&"v:w-a") && keys.contains(&"v:w-b") && keys.contains(&"r:m2"));
         assert_eq!(keys.iter().filter(|k| **k == "r:m1").count(), 1);
@@ -1462,7 +1545,7 @@ pub(crate) mod tests {
         assert_eq!(a.session.phase, Phase::Queued, "tab b saved last");
         // A send still under way in the other tab is not taken for a failed one.
         b.send("w-c".into(), Content::text("on its way"), 31);
-        a.merge(saved_copy(&b, 32));
+        merge_in(&mut a, saved_copy(&b, 32));
         assert!(matches!(
             a.entry("v:w-c").unwrap().body,
             Body::Outgoing {
@@ -1471,7 +1554,7 @@ pub(crate) mod tests {
             }
         ));
         b.send_finished("w-c", true);
-        a.merge(saved_copy(&b, 33));
+        merge_in(&mut a, saved_copy(&b, 33));
         assert!(matches!(
             a.entry("v:w-c").unwrap().body,
             Body::Outgoing {
@@ -1480,14 +1563,14 @@ pub(crate) mod tests {
             }
         ));
         let b_saved = saved_copy(&b, 34);
-        a.merge(b_saved.clone());
+        merge_in(&mut a, b_saved.clone());
         // Merging the same state again changes nothing (no ping-pong between tabs).
-        assert!(!a.merge(b_saved));
+        assert!(!merge_in(&mut a, b_saved).changed);
         // An older save does not take the session back.
         let mut old = b.clone();
         old.saved_at = 5;
         old.session = Session::default();
-        a.merge(old);
+        merge_in(&mut a, old);
         assert_eq!(a.session.phase, Phase::Queued);
     }
 
@@ -1500,7 +1583,7 @@ pub(crate) mod tests {
         // identify() in another tab named another user: that customer's events start at 1.
         let mut other = reloaded(&leader, 10);
         other.set_visitor(visitor("c2"), 20);
-        assert!(leader.merge(saved_copy(&other, 20)));
+        assert!(merge_in(&mut leader, saved_copy(&other, 20)).changed);
         assert_eq!(leader.visitor.as_ref().unwrap().customer_token, "c2");
         assert_eq!(
             leader.last_event_id, 0,
@@ -1511,12 +1594,12 @@ pub(crate) mod tests {
         stale.set_visitor(visitor("c1"), 5);
         stale.last_event_id = 12;
         stale.saved_at = 5;
-        leader.merge(stale);
+        merge_in(&mut leader, stale);
         assert_eq!(leader.last_event_id, 0);
         // The same customer's saves still resume after the later event.
         let mut ahead = leader.clone();
         ahead.apply(text(3, "n3", "new customer's"), true);
-        leader.merge(saved_copy(&ahead, 30));
+        merge_in(&mut leader, saved_copy(&ahead, 30));
         assert_eq!(leader.last_event_id, 3);
     }
 
@@ -1552,8 +1635,11 @@ pub(crate) mod tests {
             )
             .unwrap();
         let mut merged = follower.clone();
-        merged.merge(saved_copy(&leader, 9));
-        let news = merged.news_since(&follower);
+        let news: Vec<(String, bool)> = merge_in(&mut merged, saved_copy(&leader, 9))
+            .news
+            .into_iter()
+            .map(|(entry, notable)| (entry.key, notable))
+            .collect();
         assert_eq!(
             news,
             [
@@ -1566,7 +1652,8 @@ pub(crate) mod tests {
             news.iter().map(|n| n.1).collect::<Vec<_>>(),
             [true, true, false]
         );
-        assert!(merged.news_since(&merged.clone()).is_empty());
+        let again = saved_copy(&leader, 9);
+        assert!(merge_in(&mut merged, again).news.is_empty());
     }
 
     #[test]

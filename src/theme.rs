@@ -175,6 +175,7 @@ const RULES: &str = r#"
 .banner .grow{flex:1;min-width:60%}
 .banner button{border:1px solid var(--u-border);background:var(--u-bg);border-radius:var(--u-button-radius);padding:3px 10px;cursor:pointer;font-size:.9em}
 .log{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:calc(var(--u-spacing)*1.5);display:flex;flex-direction:column;gap:calc(var(--u-spacing)*1.25)}
+.earlier{align-self:center;font:inherit;font-size:.8em;color:var(--u-primary);background:none;border:0;padding:4px 10px;cursor:pointer}
 .row{display:flex;gap:var(--u-spacing);align-items:flex-end;max-width:100%}
 .row.visitor{flex-direction:row-reverse}
 .row .avatar{width:28px;height:28px;font-size:.8em}

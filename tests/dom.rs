@@ -1,8 +1,11 @@
 //! Browser tests of the DOM-side sanitising pass (`wasm-bindgen-test` in headless Chromium):
-//! message HTML is parsed inertly and cleaned before it reaches the page, whatever the relay let
-//! through. Run with `cargo test --target wasm32-unknown-unknown --test dom` (see README).
+//! message HTML is parsed inertly and cleaned by the shared allowlist
+//! (`udesk_protocol::html_policy`) before it reaches the page, whatever the relay let through; the
+//! policy's shared cases run here as they run against the relay's sanitiser. Run with
+//! `cargo test --target wasm32-unknown-unknown --test dom` (see README).
 #![cfg(target_arch = "wasm32")]
 
+use udesk_protocol::html_policy::{self, cases};
 use udesk_widget::safe_html::render_into;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -89,9 +92,55 @@ fn safe_links_open_in_a_new_tab_and_images_load_lazily() {
     assert_eq!(a.get_attribute("target").as_deref(), Some("_blank"));
     assert_eq!(
         a.get_attribute("rel").as_deref(),
-        Some("noopener noreferrer")
+        Some(html_policy::LINK_REL)
     );
     let img = div.query_selector("img").unwrap().unwrap();
     assert_eq!(img.get_attribute("loading").as_deref(), Some("lazy"));
     assert_eq!(img.get_attribute("alt").as_deref(), Some("a"));
+}
+
+/// The cases the relay's sanitiser runs too: one policy, one corpus, both sides.
+#[wasm_bindgen_test]
+fn the_shared_html_policy_cases_pass() {
+    let failures: Vec<String> = cases::CASES
+        .iter()
+        .filter_map(|case| {
+            let div = container();
+            render_into(&div, case.input);
+            let result = cases::check(case, &div.inner_html());
+            div.remove();
+            result.err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[wasm_bindgen_test]
+fn allowed_inline_styles_apply_and_the_rest_does_not() {
+    let div = container();
+    render_into(
+        &div,
+        r#"<p style="color: rgb(1, 2, 3); position: fixed; background: url(https://evil.example/x.png)">x</p>"#,
+    );
+    let p: web_sys::HtmlElement = div
+        .query_selector("p")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let style = p.style();
+    assert_eq!(style.get_property_value("color").unwrap(), "rgb(1, 2, 3)");
+    assert_eq!(style.get_property_value("position").unwrap(), "");
+    assert_eq!(style.get_property_value("background-image").unwrap(), "");
+}
+
+#[wasm_bindgen_test]
+fn unknown_elements_are_unwrapped_and_foreign_content_removed() {
+    let div = container();
+    render_into(
+        &div,
+        "<section><custom-card><b>kept</b></custom-card></section><svg><text>gone</text></svg>\
+         <math><mi>gone</mi></math><!-- note -->",
+    );
+    assert_eq!(div.inner_html(), "<b>kept</b>");
 }

@@ -186,7 +186,10 @@
   // a dead button.
   function showFrame(failed) {
     var t = texts();
-    if (!frame) frame = el('div', { 'class': 'panel', role: 'dialog', 'data-testid': 'panel-frame' }, root);
+    if (!frame) {
+      frame = el('div', { 'class': 'panel', role: 'dialog', 'aria-modal': 'false', 'data-testid': 'panel-frame' }, root);
+      frame.addEventListener('keydown', function (e) { if (e.key === 'Escape') closeFrame(); });
+    }
     frame.setAttribute('aria-label', data.title || t[3]);
     frame.textContent = '';
     var header = el('div', { 'class': 'header' }, frame);

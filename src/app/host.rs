@@ -9,7 +9,7 @@ use udesk_protocol::reader::value::Object;
 use super::Chat;
 use crate::browser;
 use crate::describe::{author_name, preview};
-use crate::state::{Author, Body, Conversation, Phase};
+use crate::state::{Author, Body, Conversation, Entry, Phase};
 
 impl Chat {
     /// The unread title, marking read, and the `unread` / `session` events.
@@ -98,35 +98,35 @@ impl Chat {
         self.inner.update_value(|i| i.visibility = Some(listener));
     }
 
-    /// Announces a new reply in the live region (when notable) and tells the host page.
-    pub(super) fn tell_about(self, key: &str, notable: bool) {
+    /// Tells the host page about new replies (a `message` event each) and announces the last
+    /// notable one in the live region: one announcement per batch, not one per message, which a
+    /// screen reader would only cut short. O(1) per reply (the entries come with the news).
+    pub(super) fn tell_about(self, news: &[(Entry, bool)]) {
         let texts = self.locale.get_untracked().texts();
-        let (author, from, preview, kind) = self.conv.with_untracked(|c| {
-            let entry = c.entry(key);
-            let author = match entry.map(|e| e.author) {
-                Some(Author::Robot) => "robot",
-                Some(Author::Agent) => "agent",
-                Some(Author::Visitor) => "visitor",
-                _ => "system",
+        let mut announce = None;
+        for (entry, notable) in news {
+            let author = match entry.author {
+                Author::Robot => "robot",
+                Author::Agent => "agent",
+                Author::Visitor => "visitor",
+                Author::System => "system",
             };
-            let from = entry.map_or(texts.system.to_owned(), |e| author_name(e, texts));
-            let (preview, kind) = entry
-                .map(|e| match &e.body {
-                    Body::Reply { content, .. } => {
-                        (preview(content, texts), content.kind().to_owned())
-                    }
-                    _ => (String::new(), String::new()),
-                })
-                .unwrap_or_default();
-            (author, from, preview, kind)
-        });
-        if notable {
+            let from = author_name(entry, texts);
+            let (preview, kind) = match &entry.body {
+                Body::Reply { content, .. } => (preview(content, texts), content.kind()),
+                _ => (String::new(), ""),
+            };
+            self.emit(
+                "message",
+                message_event(author, &from, kind, &preview, &entry.key),
+            );
+            if *notable {
+                announce = Some((from, preview));
+            }
+        }
+        if let Some((from, preview)) = announce {
             self.announcement.set(texts.announce(&from, &preview));
         }
-        self.emit(
-            "message",
-            message_event(author, &from, &kind, &preview, key),
-        );
     }
 }
 

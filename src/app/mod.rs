@@ -38,9 +38,9 @@ use udesk_protocol::relay::VisitorRequest;
 use crate::api::{Api, ApiError};
 use crate::browser;
 use crate::config::Config;
-use crate::events::Stream;
+use crate::events::{Stream, StreamEvent};
 use crate::i18n::{Locale, Texts};
-use crate::saved;
+use crate::saved::{self, Saver};
 use crate::schedule::Reconnect;
 use crate::state::Conversation;
 use crate::tabs::Tabs;
@@ -83,7 +83,6 @@ enum Role {
 struct Inner {
     config: Config,
     api: Api,
-    storage_key: String,
     /// What `identify()` said about the visitor, sent with every visitor call.
     identity: VisitorRequest,
     stream: Option<Stream>,
@@ -104,8 +103,21 @@ struct Inner {
     role: Role,
     /// The lock and channel shared with the other tabs (none when streaming alone).
     tabs: Option<Tabs>,
-    /// What this tab last wrote to `localStorage`.
-    last_saved: String,
+    /// What this tab last wrote to `localStorage` (to write only what changed).
+    saver: Saver,
+    /// A save is due (see [`persist`]).
+    save_scheduled: bool,
+    /// Saved and not yet written: entries (storage key, JSON), then the head, then removals.
+    unwritten: Vec<(String, String)>,
+    unwritten_head: Option<String>,
+    unwritten_removals: Vec<String>,
+    /// A task that writes more of them is scheduled.
+    writing: bool,
+    /// The `pagehide` listener that saves at once.
+    pagehide: Option<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>>,
+    /// Stream events received and not yet applied (see [`stream`]).
+    stream_queue: Vec<StreamEvent>,
+    stream_flush_scheduled: bool,
     /// The `visibilitychange` listener behind [`Chat::visible`].
     visibility: Option<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>>,
 }
@@ -136,12 +148,12 @@ pub struct Chat {
 impl Chat {
     /// Creates the handle, restoring the saved conversation. Call inside the mount's owner.
     pub fn new(config: Config, emit: Option<js_sys::Function>) -> Chat {
-        let storage_key = format!("udesk-chat:v1:{}", browser::origin_of(&config.relay));
-        let conv = browser::storage_get(&storage_key)
-            .and_then(|json| saved::restore(&json))
-            .unwrap_or_default();
-        // Restored unchanged: nothing to save yet.
-        let last_saved = saved::to_json(&conv, conv.saved_at);
+        let keys = saved::Keys::of(&browser::origin_of(&config.relay));
+        let head = browser::storage_get(&keys.head).unwrap_or_default();
+        let conv = saved::restore(&keys, &head, browser::storage_get).unwrap_or_default();
+        // Restored unchanged: nothing to save yet (an older widget's save: its entries are).
+        let in_entry_keys = saved::read_head(&head).is_some_and(|h| h.entries.is_none());
+        let saver = Saver::new(keys, &conv, in_entry_keys);
         let languages = browser::browser_languages();
         let locale = Locale::detect(
             config.locale.as_deref(),
@@ -162,7 +174,6 @@ impl Chat {
             inner: StoredValue::new_local(Inner {
                 config,
                 api,
-                storage_key,
                 identity: VisitorRequest::default(),
                 stream: None,
                 stream_token: None,
@@ -177,7 +188,15 @@ impl Chat {
                 other_tabs: None,
                 role: Role::Alone,
                 tabs: None,
-                last_saved,
+                saver,
+                save_scheduled: false,
+                unwritten: Vec::new(),
+                unwritten_head: None,
+                unwritten_removals: Vec::new(),
+                writing: false,
+                pagehide: None,
+                stream_queue: Vec::new(),
+                stream_flush_scheduled: false,
                 visibility: None,
             }),
         };
@@ -239,12 +258,20 @@ impl Chat {
     /// Stops the stream and timers and restores the page title.
     pub fn shutdown(self) {
         use wasm_bindgen::JsCast;
+        self.save_now();
+        self.write_some(usize::MAX);
         self.inner.update_value(|i| {
             i.unmounted = true;
             i.stream = None;
             // Gives the stream to another tab.
             i.tabs = None;
             let window = browser::window();
+            if let Some(listener) = i.pagehide.take() {
+                let _ = window.remove_event_listener_with_callback(
+                    "pagehide",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
             if let Some(listener) = i.other_tabs.take() {
                 let _ = window.remove_event_listener_with_callback(
                     "storage",

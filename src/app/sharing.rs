@@ -12,7 +12,7 @@ impl Chat {
     pub(super) fn join_tabs(self) {
         let name = self
             .inner
-            .with_value(|i| [i.storage_key.as_str(), ":stream"].concat());
+            .with_value(|i| [i.saver.keys().head.as_str(), ":stream"].concat());
         let tabs = Tabs::join(
             &name,
             move || self.lead(),

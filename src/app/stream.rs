@@ -4,13 +4,24 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use udesk_protocol::reader;
-use udesk_protocol::relay::StreamMessage;
+use udesk_protocol::relay::{StreamMessage, StreamReset};
 
 use super::{Chat, Connection, Role};
 use crate::api::events_url;
 use crate::browser::{self, now_ms, sleep};
 use crate::events::{Stream, StreamEvent};
 use crate::schedule::Reconnect;
+use crate::state::Entry;
+
+/// The most stream events applied in one task (one update, one render): a replay of thousands
+/// is applied in slices, each a short task.
+const EVENTS_PER_TASK: usize = 250;
+
+/// A stream event for the conversation.
+enum Incoming {
+    Message(StreamMessage),
+    Reset(StreamReset),
+}
 
 impl Chat {
     /// (Re)opens the event stream with the current token, resuming after the last event; not in a
@@ -32,7 +43,7 @@ impl Chat {
         let url = events_url(self.api().base(), &token, last);
         self.inner.update_value(|i| i.stream = None);
         self.set_connection(Connection::Connecting);
-        match Stream::open(&url, move |event| self.on_stream(event)) {
+        match Stream::open(&url, move |event| self.receive(event)) {
             Ok(stream) => self.inner.update_value(|i| {
                 i.stream = Some(stream);
                 i.stream_token = Some(token);
@@ -44,7 +55,64 @@ impl Chat {
         }
     }
 
-    pub(super) fn on_stream(self, event: StreamEvent) {
+    /// Queues what the stream reports; everything that arrives before the queue is flushed (one
+    /// network chunk's events, a replay after reconnecting) is applied in one go.
+    fn receive(self, event: StreamEvent) {
+        let first = self
+            .inner
+            .try_update_value(|i| {
+                i.stream_queue.push(event);
+                !std::mem::replace(&mut i.stream_flush_scheduled, true)
+            })
+            .unwrap_or(false);
+        if first {
+            browser::set_timeout(0, move || self.flush_stream());
+        }
+    }
+
+    /// Applies the queued events in order: runs of messages and resets as one change of the
+    /// conversation (one render, one save), the stream's state changes between them; at most
+    /// [`EVENTS_PER_TASK`] per task.
+    fn flush_stream(self) {
+        // A long replay is applied a slice per task, so that no task grows with it.
+        let Some((events, more)) = self.inner.try_update_value(|i| {
+            let rest = i
+                .stream_queue
+                .split_off(i.stream_queue.len().min(EVENTS_PER_TASK));
+            let events = std::mem::replace(&mut i.stream_queue, rest);
+            let more = !i.stream_queue.is_empty();
+            i.stream_flush_scheduled = more;
+            (events, more)
+        }) else {
+            return;
+        };
+        if more {
+            browser::set_timeout(0, move || self.flush_stream());
+        }
+        if self.is_unmounted() {
+            return;
+        }
+        let mut batch = Vec::new();
+        for event in events {
+            match event {
+                StreamEvent::Message(data) => match reader::parse(&data, reader::stream_message) {
+                    Ok(message) => batch.push(Incoming::Message(message)),
+                    Err(e) => browser::warn(&format!("unreadable stream message: {e}")),
+                },
+                StreamEvent::Reset(data) => match reader::parse(&data, reader::stream_reset) {
+                    Ok(reset) => batch.push(Incoming::Reset(reset)),
+                    Err(e) => browser::warn(&format!("unreadable stream reset: {e}")),
+                },
+                state => {
+                    self.apply_batch(std::mem::take(&mut batch));
+                    self.on_stream_state(state);
+                }
+            }
+        }
+        self.apply_batch(batch);
+    }
+
+    fn on_stream_state(self, event: StreamEvent) {
         match event {
             StreamEvent::Open => {
                 let was = self.connection.get_untracked();
@@ -54,31 +122,57 @@ impl Chat {
                     self.resend_failed();
                 }
             }
-            StreamEvent::Message(data) => match reader::parse(&data, reader::stream_message) {
-                Ok(message) => self.on_message(message),
-                Err(e) => browser::warn(&format!("unreadable stream message: {e}")),
-            },
-            StreamEvent::Reset(data) => match reader::parse(&data, reader::stream_reset) {
-                Ok(reset) => self.conv.update(|c| c.reset(reset, now_ms())),
-                Err(e) => browser::warn(&format!("unreadable stream reset: {e}")),
-            },
             StreamEvent::Reconnecting => self.set_connection(Connection::Reconnecting),
             StreamEvent::Closed => {
                 self.set_connection(Connection::Offline);
                 self.schedule_reconnect();
             }
+            StreamEvent::Message(_) | StreamEvent::Reset(_) => {}
         }
     }
 
-    pub(super) fn on_message(self, message: StreamMessage) {
+    /// Applies messages and resets in one update of the conversation, then tells the host page
+    /// and the live region about the new replies.
+    fn apply_batch(self, batch: Vec<Incoming>) {
+        if batch.is_empty() {
+            return;
+        }
         // Unread counts for every tab (they merge this tab's saves) unless the visitor sees it
         // here.
         let seen = self.shows_transcript();
-        let Some(applied) = self.conv.try_update(|c| c.apply(message, seen)).flatten() else {
+        let now = now_ms();
+        let outcome = self.conv.try_update(|c| {
+            let mut news: Vec<(Entry, bool)> = Vec::new();
+            let mut assigned = false;
+            for incoming in batch {
+                match incoming {
+                    Incoming::Message(message) => {
+                        let Some(applied) = c.apply(message, seen) else {
+                            continue;
+                        };
+                        assigned |= applied.assigned;
+                        // The new entry is the last one, or the one before a survey card it
+                        // brought.
+                        let entry = c
+                            .entries
+                            .iter()
+                            .rev()
+                            .take(2)
+                            .find(|e| e.key == applied.key);
+                        if let Some(entry) = entry {
+                            news.push((entry.clone(), applied.notable));
+                        }
+                    }
+                    Incoming::Reset(reset) => c.reset(reset, now),
+                }
+            }
+            (news, assigned)
+        });
+        let Some((news, assigned)) = outcome else {
             return;
         };
-        self.tell_about(&applied.key, applied.notable);
-        if applied.assigned {
+        self.tell_about(&news);
+        if assigned {
             self.sync_assigned_session();
         }
     }

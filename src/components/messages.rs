@@ -1,7 +1,8 @@
 //! The transcript and every message kind.
 //!
-//! [`MessageList`] is a Leptos `<For>` over the conversation's entries keyed by (key, revision):
-//! an entry that changes gets a new revision and its row is rendered again, the others stay. The
+//! [`MessageList`] is a Leptos `<For>` over the conversation's newest entries keyed by (key,
+//! revision): an entry that changes gets a new revision and its row is rendered again, the others
+//! stay; earlier entries are rendered on request (see [`MessageList`]). The
 //! rows are components: system lines, the survey card, the robot's and agents' messages (avatar,
 //! name, time; the robot answer with its actions) and the visitor's (delivery state, retry).
 //!
@@ -32,30 +33,81 @@ use crate::i18n::Texts;
 use crate::safe_html::{is_safe_url, is_web_url, tel_href};
 use crate::state::{Author, Body, Entry, Notice, SendState, SurveyState};
 
-/// The transcript: a log whose rows follow the conversation's entries.
+/// How many of the newest entries the transcript renders, and how many more each "show earlier"
+/// (or scrolling to the top) adds.
+const PAGE_ROWS: usize = 50;
+
+/// The transcript: a log whose rows follow the conversation's newest entries.
+///
+/// Only the newest [`PAGE_ROWS`] entries are rendered (more once the visitor asks for earlier
+/// ones, or while they read further up), so a long conversation keeps a small DOM: a new
+/// message adds its row, and the oldest rendered row goes.
 #[component]
 pub fn MessageList(chat: Chat, t: &'static Texts) -> impl IntoView {
     let log = NodeRef::<leptos::html::Div>::new();
+    let limit = RwSignal::new(PAGE_ROWS);
+    // (key, revision, index in the entries when listed): the index finds the entry at once.
     let rows = move || {
+        let limit = limit.get();
         chat.conv.with(|c| {
-            c.entries
+            let skip = c.entries.len().saturating_sub(limit);
+            c.entries[skip..]
                 .iter()
-                .map(|e| (e.key.clone(), e.rev))
+                .enumerate()
+                .map(|(i, e)| (e.key.clone(), e.rev, skip + i))
                 .collect::<Vec<_>>()
         })
     };
-    // Follow new messages to the bottom, once they are on screen.
+    let hidden = move || chat.conv.with(|c| c.entries.len()) > limit.get();
+    // Whether the visitor reads further up (as of their last scroll), and where the log last
+    // scrolled itself to the bottom: rows added before that scroll's event are no scrolling up.
+    let reading_up = StoredValue::new(false);
+    let pinned_top = StoredValue::new(0);
+    // Follow new messages to the bottom, once they are on screen; a visitor reading further up
+    // keeps the rows they read (the window grows by what arrived).
     Effect::new(move |shown: Option<usize>| {
         let count = chat.conv.with(|c| c.entries.len());
-        if shown != Some(count) {
-            request_animation_frame(move || {
+        if shown == Some(count) {
+            return count;
+        }
+        match shown {
+            Some(before) if reading_up.get_value() && count > before => {
+                limit.update(|l| *l += count - before);
+            }
+            _ => request_animation_frame(move || {
                 if let Some(log) = log.get_untracked() {
                     log.set_scroll_top(log.scroll_height());
+                    pinned_top.set_value(log.scroll_top());
+                    reading_up.set_value(false);
                 }
-            });
+            }),
         }
         count
     });
+    // Renders earlier rows above, keeping what the visitor sees where it is.
+    let show_earlier = move || {
+        let Some(element) = log.get_untracked() else {
+            return;
+        };
+        let from_bottom = element.scroll_height() - element.scroll_top();
+        limit.update(|l| *l += PAGE_ROWS);
+        request_animation_frame(move || {
+            if let Some(element) = log.get_untracked() {
+                element.set_scroll_top(element.scroll_height() - from_bottom);
+            }
+        });
+    };
+    let on_scroll = move |_| {
+        let Some(element) = log.get_untracked() else {
+            return;
+        };
+        let below = element.scroll_height() - element.scroll_top() - element.client_height();
+        let moved_up = element.scroll_top() < pinned_top.get_value() - 2;
+        reading_up.set_value(moved_up && below > 400);
+        if element.scroll_top() < 40 && hidden() {
+            show_earlier();
+        }
+    };
     view! {
         <div
             class="log"
@@ -64,11 +116,22 @@ pub fn MessageList(chat: Chat, t: &'static Texts) -> impl IntoView {
             tabindex="0"
             aria-label=t.messages_label
             node_ref=log
+            on:scroll=on_scroll
             on:load:capture=settle_scroll
             on:loadedmetadata:capture=settle_scroll
         >
-            <For each=rows key=|row| row.clone() let:row>
-                <Row chat t key=row.0/>
+            <For each=move || hidden().then_some(()) key=|_| () let:_hidden>
+                <button
+                    type="button"
+                    class="earlier"
+                    data-testid="show-earlier"
+                    on:click=move |_| show_earlier()
+                >
+                    {t.show_earlier}
+                </button>
+            </For>
+            <For each=rows key=|row| (row.0.clone(), row.1) let:row>
+                <Row chat t key=row.0 at=row.2/>
             </For>
             <super::uploads::PendingUploads chat t/>
         </div>
@@ -90,10 +153,16 @@ fn settle_scroll(event: web_sys::Event) {
     }
 }
 
-/// The row of the entry `key`, as it is now.
+/// The row of the entry `key` (at index `at` of the entries when listed), as it is now.
 #[component]
-fn Row(chat: Chat, t: &'static Texts, key: String) -> impl IntoView {
-    let entry = chat.conv.with_untracked(|c| c.entry(&key).cloned())?;
+fn Row(chat: Chat, t: &'static Texts, key: String, at: usize) -> impl IntoView {
+    let entry = chat.conv.with_untracked(|c| {
+        c.entries
+            .get(at)
+            .filter(|e| e.key == key)
+            .or_else(|| c.entry(&key))
+            .cloned()
+    })?;
     Some(match entry.body {
         Body::Notice { notice } => EitherOf3::A(view! {
             <SystemLine testid="notice" notice=notice_name(&notice) text=notice_text(&notice, t).to_owned()/>

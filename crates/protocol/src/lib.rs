@@ -18,6 +18,8 @@
 //! - [`customer`]: Open API customer creation.
 //! - [`sign`]: Open API request signing (feature `sign`, servers only).
 //! - [`relay`]: the relay's own `/v1` API, spoken between the widget and the relay.
+//! - [`html_policy`]: the HTML allowlist message HTML must fit, applied by the relay's sanitiser
+//!   and the widget's DOM pass alike, with the test cases both run.
 //! - [`reader`]: light readers and writers of these types over `serde_json::Value`, held to the
 //!   serde impls by tests (feature `reader`, for the widget's wasm size).
 //!
@@ -31,6 +33,7 @@ mod lenient;
 pub mod code;
 pub mod content;
 pub mod customer;
+pub mod html_policy;
 pub mod message;
 pub mod notification;
 #[cfg(feature = "reader")]

@@ -1,11 +1,12 @@
 //! Makes every reply (and every create-session answer) safe before it reaches a browser.
 //!
 //! The contract with the widget, field by field, in three kinds:
-//! - **HTML** (sanitised by an allowlist, safe to render as HTML): `rich` content, a robot
-//!   answer's `answer` and `question_title` (the widget shows the title when there is no
-//!   answer), and a text message's `content` *when it contains markup* (`<` before a letter,
-//!   `/`, `!` or `?`, which covers what the widget treats as HTML). A text without markup is
-//!   left exactly as written, so `A & B < C` reaches the visitor as typed, not as `A &amp; B`.
+//! - **HTML** (sanitised by the allowlist of [`udesk_protocol::html_policy`], which the widget's
+//!   DOM pass applies too; safe to render as HTML): `rich` content, a robot answer's `answer`
+//!   and `question_title` (the widget shows the title when there is no answer), and a text
+//!   message's `content` *when it contains markup* (`<` before a letter, `/`, `!` or `?`, which
+//!   covers what the widget treats as HTML). A text without markup is left exactly as written,
+//!   so `A & B < C` reaches the visitor as typed, not as `A &amp; B`.
 //! - **Plain text** (the widget escapes it; it never holds tags): names, file names and sizes,
 //!   survey texts, robot name and the welcome, card titles, descriptions and button labels,
 //!   suggested questions, event texts and the `content` of unknown message types. Fields that
@@ -28,39 +29,34 @@ use std::sync::LazyLock;
 use udesk_protocol::content::{
     ButtonKind, Content, EventData, Font, MediaData, RichData, StructCard, StructData, TextData,
 };
+use udesk_protocol::html_policy as policy;
 use udesk_protocol::robot::{RobotAnswer, Suggestion, ThirdUrl};
 use udesk_protocol::session::{AssignInfo, CreateSessionResponse};
 use udesk_protocol::survey::SurveyOptions;
 use udesk_protocol::ReplyMessage;
 
-/// The HTML allowlist: ammonia's safe defaults (no scripts, no event handlers, no `javascript:`),
-/// plus the inline styles and `<font>` that Udesk's rich editor produces.
+/// The HTML allowlist of [`udesk_protocol::html_policy`] (the widget's DOM pass applies the same
+/// lists), as an ammonia `Builder`. Every list is set explicitly from the policy, none is left
+/// at ammonia's default. Ammonia's own URL and style checks run as well: what it keeps passed both.
 static HTML: LazyLock<Builder<'static>> = LazyLock::new(|| {
-    let mut b = Builder::default();
-    b.add_tags(["font"])
-        .add_tag_attributes("font", ["color", "size", "face"])
-        .add_generic_attributes(["style"])
-        .filter_style_properties(HashSet::from([
-            "color",
-            "background-color",
-            "font-weight",
-            "font-style",
-            "font-size",
-            "text-decoration",
-            "text-align",
-        ]))
-        .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
+    let set = |list: &[&'static str]| list.iter().copied().collect::<HashSet<_>>();
+    let mut b = Builder::empty();
+    b.tags(set(policy::ALLOWED_TAGS))
+        .clean_content_tags(set(policy::REMOVED_WITH_CONTENT))
+        .generic_attributes(set(policy::GENERIC_ATTRIBUTES))
+        .tag_attributes(
+            policy::TAG_ATTRIBUTES
+                .iter()
+                .map(|(tag, attributes)| (*tag, set(attributes)))
+                .collect(),
+        )
+        .filter_style_properties(set(policy::STYLE_PROPERTIES))
+        .url_schemes(set(policy::URL_SCHEMES))
         .url_relative(UrlRelative::Deny)
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .set_tag_attribute_value("a", "target", "_blank")
-        .attribute_filter(|element, attribute, value| {
-            // Images load without a click: only http(s), never mailto:/tel:.
-            if element == "img" && attribute == "src" && !is_http_url(value) {
-                None
-            } else {
-                Some(value.into())
-            }
-        });
+        .link_rel(Some(policy::LINK_REL))
+        .set_tag_attribute_value("a", "target", policy::LINK_TARGET)
+        .strip_comments(true)
+        .attribute_filter(policy::attribute_value);
     b
 });
 
@@ -141,23 +137,8 @@ fn decode_entities(text: &str) -> String {
     out
 }
 
-/// Whether `url` is an absolute http(s) URL with a host and nothing that could break out of an
-/// attribute.
-pub fn is_http_url(url: &str) -> bool {
-    let lower = url.trim().to_ascii_lowercase();
-    let rest = match lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-    {
-        Some(rest) => rest,
-        None => return false,
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    !host.is_empty()
-        && !url.trim().chars().any(|c| {
-            c.is_control() || c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\')
-        })
-}
+/// Absolute http(s) URLs only (media, avatars, `<img src>`): one definition, in the HTML policy.
+pub use udesk_protocol::html_policy::is_http_url;
 
 fn http_url(url: Option<String>) -> Option<String> {
     url.filter(|u| is_http_url(u)).map(|u| u.trim().to_owned())
@@ -415,6 +396,16 @@ mod tests {
             let clean = html(attack);
             assert!(!has_active_part(&clean), "{attack} → {clean}");
         }
+    }
+
+    /// The cases the widget's DOM pass runs too (`tests/dom.rs`): one policy, one corpus.
+    #[test]
+    fn the_shared_html_policy_cases_pass() {
+        let failures: Vec<String> = policy::cases::CASES
+            .iter()
+            .filter_map(|case| policy::cases::check(case, &html(case.input)).err())
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]

@@ -9,31 +9,8 @@
 mod common;
 
 use common::redis::RedisServer;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use common::Captured;
 use tokio::net::TcpListener;
-
-/// Everything logged, as text.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    /// Takes what was logged so far.
-    fn take(&self) -> String {
-        String::from_utf8_lossy(&std::mem::take(&mut *self.0.lock().unwrap())).into_owned()
-    }
-}
 
 /// The WARN lines of `log`.
 fn warnings(log: &str) -> Vec<&str> {

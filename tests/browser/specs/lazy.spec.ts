@@ -95,6 +95,13 @@ test('a click before the app has loaded shows the panel frame at once, then the 
   await expect(page.getByTestId('panel-loading')).toBeVisible();
   await expect(widget.launcher).toHaveAttribute('aria-expanded', 'true');
   await screenshot(page, '91-loading-frame');
+  // Escape closes the frame like the panel, and the focus goes back to the launcher.
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('panel-frame')).toHaveCount(0);
+  await expect(widget.launcher).toBeFocused();
+  await expect(widget.launcher).toHaveAttribute('aria-expanded', 'false');
+  await widget.launcher.click();
+  await expect(page.getByTestId('panel-loading')).toBeVisible();
   release();
   await expect(widget.panel).toBeVisible();
   await expect(page.getByTestId('panel-frame')).toHaveCount(0);
@@ -161,6 +168,9 @@ test('a returning visitor gets the app at idle, and a reply with the panel close
   await page.goto(url);
   await widget.openAndWaitForRobot();
   const session = await widget.reachAgent(relay.sim);
+  // The demo agent introduces itself after the pick-up: wait for it, so that the only reply
+  // after the reload is the one below.
+  await expect(widget.reply(/demo agent/)).toBeVisible();
 
   const requests = relayRequests(page, relay);
   const stream = page.waitForRequest((r) => new URL(r.url()).pathname === '/v1/events');
