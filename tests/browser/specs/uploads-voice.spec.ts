@@ -2,17 +2,13 @@
 // fake microphone, which plays a tone), then played at the agent console. A file of its own: the
 // fake device needs launch flags, and launch options are per worker.
 import { test, expect } from '../fixtures';
+import config from '../playwright.config';
 
 test.use({
   launchOptions: {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    ...config.use!.launchOptions,
     args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
+      ...(config.use!.launchOptions!.args ?? []),
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
     ],
