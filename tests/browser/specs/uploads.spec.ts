@@ -1,6 +1,7 @@
 // The visitor sends files from the widget: a picture picked with the attach button (seen in the
 // widget and at the agent console), a picture pasted into the message box and one dropped on
-// the panel, a file over the relay's limit refused before any byte is sent, a failed upload
+// the panel, the progress of a slow upload, a file over the relay's limit refused before any
+// byte is sent, a failed upload
 // kept for a retry, an upload cancelled, and a disguised file refused by the relay with its
 // reason.
 import * as fs from 'node:fs';
@@ -87,6 +88,33 @@ test('a picture pasted into the message box and one dropped on the panel are sen
   await expect(pictures).toHaveCount(2);
   await expect(pictures.nth(1)).toHaveAttribute('data-state', 'sent');
   await expect(pictures.nth(1).getByTestId('image')).toHaveAttribute('alt', 'dropped.png');
+});
+
+test('on a slow uplink the progress bar moves until the file is sent', async ({ page, context, relay, widget }) => {
+  await page.goto(relay.url);
+  await widget.openAndWaitForRobot();
+  // 100 KB/s up: a 400 KB document takes about four seconds.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 1_000_000, uploadThroughput: 100_000 });
+  const pdf = Buffer.alloc(400_000, 7);
+  Buffer.from('%PDF-1.4\n').copy(pdf);
+  await page.getByTestId('attach-input').setInputFiles({ name: 'manual.pdf', mimeType: 'application/pdf', buffer: pdf });
+  // Sampled without waiting, so that no locator holds the loop up.
+  const values: number[] = [];
+  await expect
+    .poll(async () => {
+      const value = await page.evaluate(() =>
+        document.querySelector('udesk-chat')!.shadowRoot!.querySelector('[data-testid="upload-progress"]')?.getAttribute('value'));
+      if (value != null) values.push(Number(value));
+      return value == null && values.length > 0;
+    }, { intervals: [100], timeout: 30_000 })
+    .toBe(true);
+  const distinct = [...new Set(values)];
+  expect(distinct.length, `progress values ${distinct}`).toBeGreaterThanOrEqual(5);
+  expect(values).toEqual([...values].sort((a, b) => a - b));
+  expect(Math.max(...values)).toBeGreaterThanOrEqual(80);
+  await expect(widget.visitorMessages().last()).toContainText('manual.pdf');
 });
 
 test.describe('with a 1 KiB picture limit', () => {
