@@ -1,5 +1,7 @@
-//! Rate limits and send locks: token buckets (per visitor on sends, per client IP on new visitor
-//! tokens), a cap on what one client IP holds open at once (event streams), and a lock per
+//! Rate limits and send locks: token buckets (per visitor on sends and polls, per client IP on
+//! new visitor tokens and on every call that reaches Udesk), the client IP behind trusted
+//! proxies, a cap on what one client IP holds open at once (event streams, connections), and a
+//! lock per
 //! (customer, message_id) so two copies of one send (a retry racing its original) are forwarded
 //! at most once.
 
