@@ -1,9 +1,8 @@
 //! Rate limits and send locks: token buckets (per visitor on sends and polls, per client IP on
 //! new visitor tokens and on every call that reaches Udesk), the client IP behind trusted
 //! proxies, a cap on what one client IP holds open at once (event streams, connections), and a
-//! lock per
-//! (customer, message_id) so two copies of one send (a retry racing its original) are forwarded
-//! at most once.
+//! lock per (customer, message_id) so two copies of one send (a retry racing its original) are
+//! forwarded at most once.
 
 use axum::http::HeaderMap;
 use std::collections::HashMap;
