@@ -196,7 +196,7 @@ export class Relay {
       ...SECRETS,
       ...(options.allowedOrigins ?? []).flatMap((o) => ['--allowed-origin', o]),
       ...(options.sim
-        ? // A relay with a separate Udesk serves the demo page only when asked to.
+        ? // A relay in front of a separate simulator serves the demo page only when asked.
           ['--upstream', options.sim.url, '--udesk-email', Sim.EMAIL, '--udesk-token', Sim.TOKEN, '--demo-page']
         : // The embedded simulator's agent picks up and types faster than in the demo.
           ['--sim-pickup-delay-ms', '300', '--sim-reply-delay-ms', '200']),

@@ -66,6 +66,9 @@ impl std::str::FromStr for StoreSpec {
     }
 }
 
+/// Connections one TCP peer may hold when the relay faces clients directly.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 256;
+
 /// Which shape of Udesk's IM paths the relay calls (both are signed).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum ApiStyle {
@@ -294,14 +297,11 @@ pub struct Config {
     #[arg(long, env = "UDESK_RELAY_IDLE_TIMEOUT_MS", default_value_t = 120_000)]
     pub idle_timeout_ms: u64,
 
-    /// Connections one client IP (IPv6: one /64; the TCP peer, so behind a proxy the proxy)
-    /// may hold open at once; more are closed at once (0 = no limit).
-    #[arg(
-        long,
-        env = "UDESK_RELAY_MAX_CONNECTIONS_PER_IP",
-        default_value_t = 256
-    )]
-    pub max_connections_per_ip: usize,
+    /// Connections one TCP peer (IPv6: one /64) may hold open at once; more are closed at once
+    /// (0 = no limit). Default: 256, or no limit behind trusted proxies (every connection
+    /// then comes from a proxy, which should cap its clients itself).
+    #[arg(long, env = "UDESK_RELAY_MAX_CONNECTIONS_PER_IP")]
+    pub max_connections_per_ip: Option<usize>,
 
     /// Embedded simulator: webhook body shape, `messages` (today's list) or `message` (the
     /// seed's single message). Default: messages.
@@ -374,12 +374,22 @@ impl Config {
         }
     }
 
+    /// The cap on one TCP peer's connections (0 = none): as given, else 256 unless trusted
+    /// proxies stand in front (then every peer is a proxy).
+    pub fn max_connections_per_ip(&self) -> usize {
+        match self.max_connections_per_ip {
+            Some(max) => max,
+            None if self.trusted_proxies() > 0 => 0,
+            None => DEFAULT_MAX_CONNECTIONS_PER_IP,
+        }
+    }
+
     /// The deadlines of a connection's phases (see [`crate::accept`]).
     pub fn deadlines(&self) -> crate::accept::Deadlines {
         crate::accept::Deadlines {
             header: Duration::from_millis(self.header_timeout_ms.max(1)),
             idle: Duration::from_millis(self.idle_timeout_ms.max(1)),
-            max_connections_per_ip: self.max_connections_per_ip,
+            max_connections_per_ip: self.max_connections_per_ip(),
         }
     }
 
@@ -456,6 +466,25 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.upstream, Upstream::Sim);
         assert_eq!(c.max_streams_per_ip, 64);
+        assert_eq!(c.max_connections_per_ip(), DEFAULT_MAX_CONNECTIONS_PER_IP);
+        assert_eq!(c.trusted_proxies(), 0);
+        // Behind a proxy every connection comes from it: no per-peer cap unless one is given.
+        let proxied = Config::parse_from(["udesk-relay", "--trust-forwarded-for"]);
+        assert_eq!(
+            (proxied.trusted_proxies(), proxied.max_connections_per_ip()),
+            (1, 0)
+        );
+        let capped = Config::parse_from([
+            "udesk-relay",
+            "--trusted-proxies",
+            "2",
+            "--max-connections-per-ip",
+            "5000",
+        ]);
+        assert_eq!(
+            (capped.trusted_proxies(), capped.max_connections_per_ip()),
+            (2, 5000)
+        );
         assert_eq!(
             c.store_spec(),
             StoreSpec::Sqlite(PathBuf::from("data/relay.sqlite3"))

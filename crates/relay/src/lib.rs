@@ -11,7 +11,8 @@
 //! - [`private_fs`]: the data directory (0700) and store files (0600) only the relay reads.
 //! - [`server`]: [`start`] and [`RunningRelay`]: secrets, store, upstream or embedded simulator,
 //!   HTTP server, upkeep, graceful shutdown.
-//! - [`accept`]: the accept loop (axum::serve plus a header-read timeout against slow clients).
+//! - [`accept`]: the accept loop (axum::serve plus a deadline on every phase of a connection, a
+//!   whole-body deadline, and a cap on one peer's connections).
 //! - [`state`]: the shared [`AppState`] (below the router and every handler) and the request
 //!   extractors built on it: the visitor of a bearer token, the client IP, JSON bodies.
 //! - [`app`]: [`app()`], the router.
@@ -22,11 +23,12 @@
 //! - [`store`]: the durable store trait; SQLite, Redis and in-memory backends.
 //! - [`hub`]: in-process fan-out of newly stored events to open streams.
 //! - [`fanout`]: with Redis, other relays' new events into the local hub (pub/sub).
-//! - [`identity`]: customer tokens and signed bearer tokens.
+//! - [`identity`]: customer tokens and signed bearer tokens (HKDF-derived keys, bounded lifetime).
 //! - [`udesk`]: the signed upstream client.
 //! - [`sanitize`]: the HTML allowlist and URL rules applied to every reply.
-//! - [`limits`]: rate limits (per visitor, per client IP), the per-IP cap on open streams, and
-//!   per-message send locks.
+//! - [`limits`]: rate limits (per visitor; per client IP on new visitors and on calls reaching
+//!   Udesk), the client IP behind trusted proxies, per-IP caps on open things, and per-message
+//!   send locks.
 //! - [`media`]: visitor uploads (`POST /v1/uploads`, `GET /media/{id}`): recognising files
 //!   from their bytes, removing EXIF, the media store (disk or S3-compatible) and its retention.
 //! - [`metrics`]: Prometheus counters.

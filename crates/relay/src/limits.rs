@@ -1,9 +1,11 @@
-//! Rate limits and send locks: token buckets (per visitor on sends, per client IP on new visitor
-//! tokens), caps on open event streams (relay-wide, per client IP, per visitor), and a lock per
-//! (customer, message_id) so two copies of one send (a retry racing its original) are forwarded
-//! at most once. With the Redis store the rate limits and the per-IP stream cap are the group's
-//! ([`crate::shared_limits`]); the rest stay per relay (a relay's capacity, one visitor's share
-//! of it, and locks that only matter within one relay's handling of a send).
+//! Rate limits and send locks: token buckets (per visitor on sends and polls, per client IP on
+//! new visitor tokens and on every call that reaches Udesk), the client IP behind trusted
+//! proxies, caps on what is open (event streams relay-wide, per client IP and per visitor;
+//! connections per client IP), and a lock per (customer, message_id) so two copies of one send
+//! (a retry racing its original) are forwarded at most once. With the Redis store the rate limits
+//! and the per-IP stream cap are the group's ([`crate::shared_limits`]); the rest stay per relay
+//! (a relay's capacity, one visitor's share of it, and locks that only matter within one relay's
+//! handling of a send).
 
 use crate::shared_limits::{SharedLimits, StreamLease};
 use axum::http::HeaderMap;

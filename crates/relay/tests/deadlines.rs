@@ -96,6 +96,32 @@ async fn h2c_connections_without_a_complete_request_are_closed() {
 }
 
 #[tokio::test]
+async fn an_idle_h2c_connection_is_closed_after_its_request() {
+    let t = start(&FAST).await;
+    let mut h2 = connect(&t.base).await;
+    h2.write_all(H2_PREFACE).await.unwrap();
+    // GET /healthz: HPACK :method GET, :scheme http, then :path and :authority as literals.
+    let mut block = vec![0x82u8, 0x86, 0x44, 8];
+    block.extend_from_slice(b"/healthz");
+    block.extend_from_slice(&[0x41, 5]);
+    block.extend_from_slice(b"relay");
+    // HEADERS, END_STREAM | END_HEADERS, stream 1.
+    let mut frame = vec![0, 0, block.len() as u8, 0x01, 0x05, 0, 0, 0, 1];
+    frame.extend_from_slice(&block);
+    h2.write_all(&frame).await.unwrap();
+    // Then silence: no more requests, no settings ack.
+    let (answer, took) = closed_within(&mut h2, Duration::from_secs(4))
+        .await
+        .expect("an idle h2c connection is still open after 4 s");
+    // The answer's DATA frame carries the body `ok`.
+    assert!(answer.windows(2).any(|w| w == b"ok"), "{answer:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "closed too early: {took:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_but_a_stream_is_not() {
     let t = start(&FAST).await;
     let v = t.visitor().await;
