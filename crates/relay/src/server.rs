@@ -305,6 +305,14 @@ pub async fn start_with_sim(
     if feed.is_some() && (config.webhook_secret.is_none() || config.identity_secret.is_none()) {
         tracing::warn!("relays sharing a Redis store must share their secrets: pass the same --webhook-secret and --identity-secret (and --token-secret, if any) to each");
     }
+    if feed.is_some()
+        && matches!(
+            config.media_store_spec(),
+            crate::media::MediaStoreSpec::Dir(_)
+        )
+    {
+        tracing::warn!("relays sharing a Redis store need a shared media store too: a file uploaded through one relay is not found through another on its own directory; use --media-store s3://… (or a directory every relay mounts)");
+    }
     let metrics = Arc::new(Metrics {
         store: store_info,
         ..Metrics::default()
